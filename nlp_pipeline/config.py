@@ -1,0 +1,63 @@
+"""Training configuration: a dataclass that round-trips through a dict and is saved with a model.
+
+The defaults were picked by cross-validation on ``corpora/train.jsonl`` with
+``python benchmarks/select_features.py`` (its output is recorded in the README).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+
+def _known(cls, data: dict) -> dict:
+    names = {f.name for f in fields(cls)}
+    return {k: v for k, v in data.items() if k in names}
+
+
+@dataclass
+class FeatureConfig:
+    """Word and character TF-IDF, shared by both heads (computed once per comment)."""
+
+    word_ngram_max: int = 2
+    char_ngram_min: int = 1
+    char_ngram_max: int = 3
+    min_df: int = 2
+    sublinear_tf: bool = True
+
+
+@dataclass
+class HeadConfig:
+    """The classifier of one head (topic or stance)."""
+
+    C: float = 0.5
+    class_weight: str | None = "balanced"
+    calibration_folds: int = 3
+
+
+@dataclass
+class TrainConfig:
+    """Everything that decides a trained model, besides the corpus."""
+
+    features: FeatureConfig = field(default_factory=FeatureConfig)
+    topic: HeadConfig = field(default_factory=HeadConfig)
+    stance: HeadConfig = field(default_factory=HeadConfig)
+    cv_folds: int = 5
+    # Predictions not routed to review must reach this precision on held-out data.
+    target_precision: float = 0.95
+    seed: int = 20261127
+
+    def head(self, name: str) -> HeadConfig:
+        return getattr(self, name)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainConfig:
+        data = dict(data)
+        parts = {
+            "features": FeatureConfig(**_known(FeatureConfig, data.pop("features", {}))),
+            "topic": HeadConfig(**_known(HeadConfig, data.pop("topic", {}))),
+            "stance": HeadConfig(**_known(HeadConfig, data.pop("stance", {}))),
+        }
+        return cls(**parts, **_known(cls, data))

@@ -1,0 +1,110 @@
+"""Evaluation: flat, named metrics for both heads, calibration, and review routing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from nlp_pipeline.labels import HEADS
+
+
+def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+    """ECE with equal-width confidence bins: mean |accuracy - confidence|, weighted by bin size."""
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=float)
+    if confidence.size == 0:
+        return 0.0
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    idx = np.clip(np.digitize(confidence, edges[1:-1], right=True), 0, bins - 1)
+    ece = 0.0
+    for b in range(bins):
+        mask = idx == b
+        if mask.any():
+            ece += mask.mean() * abs(correct[mask].mean() - confidence[mask].mean())
+    return float(ece)
+
+
+def head_metrics(
+    head: str, y_true: Sequence[str], y_pred: Sequence[str], confidence: Sequence[float]
+) -> dict:
+    """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix and ECE of one head."""
+    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+
+    labels = list(HEADS[head])
+    y_true = list(y_true)
+    y_pred = list(y_pred)
+    p, r, f, s = precision_recall_fscore_support(
+        y_true, y_pred, labels=labels, zero_division=0
+    )
+    correct = np.array([a == b for a, b in zip(y_true, y_pred, strict=True)])
+    return {
+        "accuracy": float(accuracy_score(y_true, y_pred)),
+        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "ece": expected_calibration_error(np.asarray(confidence), correct),
+        "labels": labels,
+        "per_class": {
+            lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            for i, lab in enumerate(labels)
+        },
+        "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
+    }
+
+
+def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float:
+    """Lowest confidence threshold whose accepted predictions reach ``target`` precision.
+
+    Predictions with confidence >= threshold are accepted; the rest go to review. Chosen on
+    held-out (out-of-fold) predictions. Returns 1.0 + tiny when no threshold reaches it.
+    """
+    confidence = np.asarray(confidence, dtype=float)
+    correct = np.asarray(correct, dtype=bool)
+    order = np.argsort(-confidence, kind="stable")
+    conf_sorted = confidence[order]
+    precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
+    # Only cut between distinct confidence values: ties are accepted or rejected together.
+    last_of_run = np.r_[conf_sorted[1:] != conf_sorted[:-1], True]
+    ok = np.flatnonzero(last_of_run & (precision >= target))
+    if ok.size == 0:
+        return float(np.nextafter(1.0, 2.0))
+    return float(conf_sorted[ok[-1]])
+
+
+def routing_metrics(
+    topic_conf: np.ndarray,
+    stance_conf: np.ndarray,
+    topic_correct: np.ndarray,
+    stance_correct: np.ndarray,
+    thresholds: dict[str, float],
+) -> dict:
+    """Coverage and precision of the predictions that are *not* sent to review."""
+    accepted = (np.asarray(topic_conf) >= thresholds["topic"]) & (
+        np.asarray(stance_conf) >= thresholds["stance"]
+    )
+    n = int(accepted.sum())
+    tc = np.asarray(topic_correct, dtype=bool)
+    sc = np.asarray(stance_correct, dtype=bool)
+
+    def prec(mask: np.ndarray) -> float:
+        return float(mask[accepted].mean()) if n else float("nan")
+
+    return {
+        "coverage": float(accepted.mean()) if accepted.size else 0.0,
+        "accepted": n,
+        "topic_precision": prec(tc),
+        "stance_precision": prec(sc),
+        "joint_precision": prec(tc & sc),
+    }
+
+
+def flat_metrics(prefix: str, metrics: dict[str, dict], routing: dict | None = None) -> dict:
+    """``{prefix}_topic_macro_f1``-style flat dict of the headline numbers."""
+    out = {}
+    for head, m in metrics.items():
+        out[f"{prefix}_{head}_accuracy"] = m["accuracy"]
+        out[f"{prefix}_{head}_macro_f1"] = m["macro_f1"]
+        out[f"{prefix}_{head}_ece"] = m["ece"]
+    if routing:
+        for k, v in routing.items():
+            out[f"{prefix}_review_{k}"] = v
+    return out

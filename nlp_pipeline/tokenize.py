@@ -1,0 +1,205 @@
+"""Word segmentation with jieba, wrapped so that saved models never pickle jieba.
+
+The module keeps one private ``jieba.Tokenizer`` (not jieba's global one), built lazily
+on first use in each process, with the project's user dictionary loaded, its cache
+file in a project-controlled folder, and jieba's logging silenced.
+
+The import path ``nlp_pipeline.tokenize.tokenize`` (and the analyzers in
+``nlp_pipeline.features``) are part of the saved-model format: moving or renaming them
+breaks pipelines saved with joblib.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import os
+import sys
+import tempfile
+import threading
+from contextlib import contextmanager
+from functools import lru_cache
+from importlib import resources
+from pathlib import Path
+
+USER_DICT = "userdict.txt"
+STOPWORDS = "stopwords.txt"
+# Part of every model's config: changing it changes the tokens a model was trained on.
+TOKENIZER_CONFIG = {"library": "jieba", "hmm": False, "user_dict": USER_DICT, "stopwords": STOPWORDS}
+
+_lock = threading.Lock()
+_segmenter: _Segmenter | None = None
+
+
+def data_path(name: str) -> Path:
+    """Path of a data file shipped inside the package (user dictionary, stopwords)."""
+    return Path(str(resources.files("nlp_pipeline") / "data" / name))
+
+
+def cache_dir() -> Path:
+    """Where jieba's dictionary caches live: $NLP_PIPELINE_CACHE or a per-user temp folder."""
+    env = os.environ.get("NLP_PIPELINE_CACHE")
+    if env:
+        return Path(env)
+    return Path(tempfile.gettempdir()) / f"nlp_pipeline-{_user_tag()}"
+
+
+def _user_tag() -> str:
+    try:
+        return str(os.getuid())
+    except AttributeError:  # Windows
+        return os.environ.get("USERNAME", "user")
+
+
+def _quiet_jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    return jieba
+
+
+def build_full_tokenizer():
+    """A fully initialised ``jieba.Tokenizer`` with the user dictionary (slow: ~0.6 s)."""
+    jieba = _quiet_jieba()
+    tok = jieba.Tokenizer()
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    tok.tmp_dir = str(folder)
+    tok.initialize()
+    tok.load_userdict(str(data_path(USER_DICT)))
+    return tok
+
+
+def _shard_file() -> Path:
+    """Cache file of the dictionary split by first character, keyed by everything it depends on."""
+    import jieba
+
+    digest = hashlib.sha256()
+    digest.update(f"{jieba.__version__}|{sys.version_info[:2]}".encode())
+    digest.update(Path(jieba.get_dict_file().name).read_bytes())
+    digest.update(data_path(USER_DICT).read_bytes())
+    return cache_dir() / f"jieba-shards-{digest.hexdigest()[:16]}.marshal"
+
+
+def _write_shards(path: Path) -> None:
+    tok = build_full_tokenizer()
+    shards: dict[str, dict[str, int]] = {}
+    for word, freq in tok.FREQ.items():
+        shards.setdefault(word[0], {})[word] = freq
+    blob = marshal.dumps((tok.total, {ch: marshal.dumps(d) for ch, d in shards.items()}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(blob)
+    os.replace(tmp, path)
+
+
+class _Segmenter:
+    """jieba's own Tokenizer, fed its dictionary lazily, one first-character shard at a time.
+
+    jieba only ever looks up substrings of the sentence it cuts, so loading the entries
+    that start with the sentence's characters gives exactly the segmentation of the full
+    dictionary, while a one-comment triage skips the 0.5 s load of 500,000 entries.
+    ``tests/test_tokenize.py`` checks the tokens are identical to a fully loaded jieba.
+    """
+
+    def __init__(self) -> None:
+        jieba = _quiet_jieba()
+        path = _shard_file()
+        if not path.exists():
+            _write_shards(path)
+        total, self._shards = marshal.loads(path.read_bytes())
+        tok = jieba.Tokenizer()
+        tok.FREQ = {}
+        tok.total = total
+        tok.initialized = True
+        self.tokenizer = tok
+        self._loaded: set[str] = set()
+        self._complete = False
+
+    def load_all(self) -> None:
+        """Load every shard (batch workers do this once; per-text checks then stop)."""
+        if not self._complete:
+            self._prime(self._shards.keys())
+            self._complete = True
+
+    def _prime(self, chars) -> None:
+        freq = self.tokenizer.FREQ
+        for ch in chars:
+            if ch not in self._loaded:
+                self._loaded.add(ch)
+                blob = self._shards.get(ch)
+                if blob is not None:
+                    freq.update(marshal.loads(blob))
+
+    def cut(self, text: str) -> list[str]:
+        if not self._complete:
+            self._prime(set(text))
+        return list(self.tokenizer.cut(text, HMM=False))
+
+
+def get_segmenter() -> _Segmenter:
+    """The process's segmenter, built once (thread-safe)."""
+    global _segmenter
+    if _segmenter is None:
+        with _lock:
+            if _segmenter is None:
+                _segmenter = _Segmenter()
+    return _segmenter
+
+
+def warm_up() -> None:
+    """Load the whole dictionary now: for workers that will cut many texts."""
+    get_segmenter().load_all()
+
+
+@lru_cache(maxsize=1)
+def stopwords() -> frozenset[str]:
+    """The stopword list shipped with the package (``#`` lines are comments)."""
+    lines = data_path(STOPWORDS).read_text(encoding="utf-8").splitlines()
+    return frozenset(w.strip() for w in lines if w.strip() and not w.startswith("#"))
+
+
+def _is_word(token: str) -> bool:
+    # Punctuation and spaces carry stance signal, but the character features see them;
+    # as words they only add noise.
+    return any(ch.isalnum() for ch in token)
+
+
+def segment(text: str) -> list[str]:
+    """Raw jieba segmentation (no HMM, user dictionary active), every piece kept."""
+    return get_segmenter().cut(text)
+
+
+def tokenize(text: str) -> list[str]:
+    """Word tokens of a normalised comment: lower-cased, no punctuation, no stopwords."""
+    cache = _cache
+    if cache is not None:
+        hit = cache.get(text)
+        if hit is None:
+            hit = cache[text] = _tokenize(text)
+        return list(hit)
+    return _tokenize(text)
+
+
+def _tokenize(text: str) -> list[str]:
+    stop = stopwords()
+    return [t.lower() for t in get_segmenter().cut(text) if _is_word(t) and t not in stop]
+
+
+_cache: dict[str, list[str]] | None = None
+
+
+@contextmanager
+def token_cache():
+    """Memoise ``tokenize`` inside the block (training re-reads the same texts per fold).
+
+    Off by default so that batch throughput is measured without it.
+    """
+    global _cache
+    previous, _cache = _cache, {} if _cache is None else _cache
+    try:
+        yield
+    finally:
+        _cache = previous
