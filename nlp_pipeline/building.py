@@ -18,7 +18,9 @@ from nlp_pipeline.model_files import HEAD_NAMES, write_model_dir
 from nlp_pipeline.training import Progress, TrainResult, train
 
 
-def evaluate_pipelines(pipelines: dict, thresholds: dict[str, float], records: Sequence[Record]) -> tuple[dict, dict]:
+def evaluate_pipelines(
+    pipelines: dict, thresholds: dict[str, float], records: Sequence[Record]
+) -> tuple[dict, dict]:
     """Test metrics of fitted pipelines on labelled records: (flat dict, per-head details)."""
     texts = [r.text for r in records]
     details, conf, correct = {}, {}, {}
@@ -31,7 +33,9 @@ def evaluate_pipelines(pipelines: dict, thresholds: dict[str, float], records: S
         conf[head] = proba.max(axis=1)
         correct[head] = np.array([p == t for p, t in zip(pred, truth, strict=True)])
         details[head] = head_metrics(head, truth, pred, conf[head])
-    routing = routing_metrics(conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds)
+    routing = routing_metrics(
+        conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds
+    )
     return flat_metrics("test", details, routing), {**details, "review": routing}
 
 
@@ -73,7 +77,9 @@ def build_model(
         t0 = time.perf_counter()
         say("测试集评估 evaluate on test split")
         test_records = read_corpus([test_file])
-        test_flat, test_details = evaluate_pipelines(result.pipelines, result.thresholds, test_records)
+        test_flat, test_details = evaluate_pipelines(
+            result.pipelines, result.thresholds, test_records
+        )
         metrics.update(test_flat)
         details["test"] = test_details
         result.timings["test"] = time.perf_counter() - t0
@@ -83,7 +89,9 @@ def build_model(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parent": parent,
         "n_train": len(records),
-        "corpus_files": [p.name if p.parent.name != "added" else f"added/{p.name}" for p in corpus_files],
+        "corpus_files": [
+            p.name if p.parent.name != "added" else f"added/{p.name}" for p in corpus_files
+        ],
         "corpus_sha256": corpus_sha,
         "test_file": Path(test_file).name if test_file else None,
         "test_sha256": sha256_files([test_file]) if test_file else None,

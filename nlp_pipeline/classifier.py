@@ -44,7 +44,13 @@ def fit_temperature(scores: np.ndarray, y_index: np.ndarray) -> float:
 class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
     """LinearSVC (one-vs-rest) + temperature calibration learned on ``cv`` folds."""
 
-    def __init__(self, C: float = 0.5, class_weight: str | None = "balanced", cv: int = 3, random_state: int = 0):
+    def __init__(
+        self,
+        C: float = 0.5,
+        class_weight: str | None = "balanced",
+        cv: int = 3,
+        random_state: int = 0,
+    ):
         self.C = C
         self.class_weight = class_weight
         self.cv = cv

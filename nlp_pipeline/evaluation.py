@@ -9,7 +9,9 @@ import numpy as np
 from nlp_pipeline.labels import HEADS
 
 
-def expected_calibration_error(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
+def expected_calibration_error(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10
+) -> float:
     """ECE with equal-width confidence bins: mean |accuracy - confidence|, weighted by bin size."""
     confidence = np.asarray(confidence, dtype=float)
     correct = np.asarray(correct, dtype=float)
@@ -29,22 +31,32 @@ def head_metrics(
     head: str, y_true: Sequence[str], y_pred: Sequence[str], confidence: Sequence[float]
 ) -> dict:
     """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix and ECE of one head."""
-    from sklearn.metrics import accuracy_score, confusion_matrix, f1_score, precision_recall_fscore_support
+    from sklearn.metrics import (
+        accuracy_score,
+        confusion_matrix,
+        f1_score,
+        precision_recall_fscore_support,
+    )
 
     labels = list(HEADS[head])
     y_true = list(y_true)
     y_pred = list(y_pred)
-    p, r, f, s = precision_recall_fscore_support(
-        y_true, y_pred, labels=labels, zero_division=0
-    )
+    p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels, zero_division=0)
     correct = np.array([a == b for a, b in zip(y_true, y_pred, strict=True)])
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
-        "macro_f1": float(f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)),
+        "macro_f1": float(
+            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+        ),
         "ece": expected_calibration_error(np.asarray(confidence), correct),
         "labels": labels,
         "per_class": {
-            lab: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+            lab: {
+                "precision": float(p[i]),
+                "recall": float(r[i]),
+                "f1": float(f[i]),
+                "support": int(s[i]),
+            }
             for i, lab in enumerate(labels)
         },
         "confusion": confusion_matrix(y_true, y_pred, labels=labels).tolist(),
@@ -108,3 +120,32 @@ def flat_metrics(prefix: str, metrics: dict[str, dict], routing: dict | None = N
         for k, v in routing.items():
             out[f"{prefix}_review_{k}"] = v
     return out
+
+
+def evaluate_predictions(
+    records, predictions, thresholds: dict[str, float], prefix: str = "eval"
+) -> dict:
+    """Metrics of predictions against labelled records.
+
+    Returns a flat dict of headline numbers (``{prefix}_topic_macro_f1`` …) plus
+    ``details`` (per-head per-class tables and confusion matrices) and ``review``.
+    """
+    details, conf, correct = {}, {}, {}
+    for head in ("topic", "stance"):
+        truth = [getattr(r, head) for r in records]
+        pred = [getattr(p, head) for p in predictions]
+        conf[head] = np.array([getattr(p, f"{head}_confidence") for p in predictions])
+        correct[head] = np.array([a == b for a, b in zip(truth, pred, strict=True)])
+        details[head] = head_metrics(head, truth, pred, conf[head])
+    routing = routing_metrics(
+        conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds
+    )
+    # Routing at the model's own flag, which also counts texts flagged for other reasons.
+    flagged = np.array([p.needs_review for p in predictions], dtype=bool)
+    routing["flagged_share"] = float(flagged.mean()) if flagged.size else 0.0
+    return {
+        "n": len(records),
+        **flat_metrics(prefix, details, routing),
+        "details": details,
+        "review": routing,
+    }

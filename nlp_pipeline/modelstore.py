@@ -107,7 +107,11 @@ def list_versions(root: Path | None = None) -> list[dict]:
     """Every model version under the models folder, oldest first, with headline metrics."""
     root = root or models_root()
     current = current_version(root)
-    names = sorted(p.name for p in root.glob("*") if p.is_dir() and (p / META).is_file()) if root.is_dir() else []
+    names = (
+        sorted(p.name for p in root.glob("*") if p.is_dir() and (p / META).is_file())
+        if root.is_dir()
+        else []
+    )
     if DEFAULT not in names and bundled_default() is not None:
         names.insert(0, DEFAULT)
     out = []
@@ -164,7 +168,11 @@ def training_lock(root: Path | None = None) -> Iterator[Path]:
     root = root or models_root()
     root.mkdir(parents=True, exist_ok=True)
     path = root / LOCK
-    me = {"pid": os.getpid(), "host": socket.gethostname(), "since": time.strftime("%Y-%m-%d %H:%M:%S")}
+    me = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
     for _attempt in range(2):
         try:
             fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
@@ -173,7 +181,11 @@ def training_lock(root: Path | None = None) -> Iterator[Path]:
                 holder = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError):
                 holder = {}
-            stale = holder.get("host") == me["host"] and isinstance(holder.get("pid"), int) and not _pid_alive(holder["pid"])
+            stale = (
+                holder.get("host") == me["host"]
+                and isinstance(holder.get("pid"), int)
+                and not _pid_alive(holder["pid"])
+            )
             if stale:
                 path.unlink(missing_ok=True)
                 continue

@@ -30,7 +30,8 @@ _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕
 # Order matters: URLs and e-mails first (they may contain digits), then the 18-digit ID
 # card (it contains 11-digit runs that look like phones), then phones, then plates.
 _MASKS: list[tuple[str, re.Pattern[str]]] = [
-    ("url", re.compile(r"(?i)\b(?:https?://|www\.)[^\s〈〉]+")),
+    # URL characters only (no comma: after NFKC a Chinese "，" is one and ends the URL).
+    ("url", re.compile(r"(?i)\b(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+;=%]+")),
     ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")),
     ("id_card", re.compile(r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{9}[0-9Xx](?![0-9A-Za-z])")),
     ("id_card", re.compile(r"(?<![0-9])[1-9][0-9]{14}(?![0-9])")),  # old 15-digit cards
@@ -40,7 +41,12 @@ _MASKS: list[tuple[str, re.Pattern[str]]] = [
         re.compile(r"(?<![0-9])(?:\+?86[ \-]?)?1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?![0-9])"),
     ),
     # Landlines with an area code: 0514-88123456, (0514)8812345, 051488123456.
-    ("phone", re.compile(r"(?<![0-9])(?:\(0[1-9][0-9]{1,2}\)|0[1-9][0-9]{1,2}-?)[2-9][0-9]{6,7}(?![0-9])")),
+    (
+        "phone",
+        re.compile(
+            r"(?<![0-9])(?:\(0[1-9][0-9]{1,2}\)|0[1-9][0-9]{1,2}-?)[2-9][0-9]{6,7}(?![0-9])"
+        ),
+    ),
     # Hotline-style numbers staff write without area code are not personal data (110, 12345).
     (
         "plate",

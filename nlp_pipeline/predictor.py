@@ -111,7 +111,9 @@ class Predictor:
             with np.load(weights_path, allow_pickle=False) as npz:
                 arrays = {k: npz[k] for k in npz.files}
         except ValueError as exc:  # object arrays need pickle: refused
-            raise ModelError(f"{weights_path}: 含有不允许的对象数组 (object arrays are not allowed: {exc})") from exc
+            raise ModelError(
+                f"{weights_path}: 含有不允许的对象数组 (object arrays are not allowed: {exc})"
+            ) from exc
         except Exception as exc:  # noqa: BLE001 - any corrupt archive
             raise ModelError(f"{weights_path}: 无法读取 (corrupt weights: {exc})") from exc
         self._check(spec, arrays, weights_path)
@@ -125,13 +127,17 @@ class Predictor:
         # Column-major copies: rows are features, so gathering a comment's columns is cheap.
         self.weights = {h: np.ascontiguousarray(arrays[f"{h}_coef"].T) for h in HEAD_NAMES}
         self.intercepts = {h: arrays[f"{h}_intercept"] for h in HEAD_NAMES}
-        self.thresholds: dict[str, float] = {h: float(self.meta["thresholds"][h]) for h in HEAD_NAMES}
+        self.thresholds: dict[str, float] = {
+            h: float(self.meta["thresholds"][h]) for h in HEAD_NAMES
+        }
 
     @staticmethod
     def _check(spec: dict, arrays: dict, path: Path) -> None:
         for name, arr in arrays.items():
             if arr.dtype.kind not in "fiu":
-                raise ModelError(f"{path}: 数组 {name} 类型 {arr.dtype} 不允许 (numeric arrays only)")
+                raise ModelError(
+                    f"{path}: 数组 {name} 类型 {arr.dtype} 不允许 (numeric arrays only)"
+                )
         try:
             sizes = [len(b["vocabulary"]) for b in spec["blocks"]]
             for i, n in enumerate(sizes):
@@ -223,7 +229,11 @@ class Predictor:
             pred.explanation = {h: self.explain(feat, h, best[h]) for h in HEAD_NAMES}
             pred.alternatives = {
                 h: [
-                    {"label": self.labels[h][k], "zh": HEADS[h][self.labels[h][k]], "confidence": round(float(proba[h][i][k]), 6)}
+                    {
+                        "label": self.labels[h][k],
+                        "zh": HEADS[h][self.labels[h][k]],
+                        "confidence": round(float(proba[h][i][k]), 6),
+                    }
                     for k in np.argsort(-proba[h][i])[:TOP_ALTERNATIVES]
                 ]
                 for h in HEAD_NAMES
@@ -237,7 +247,9 @@ class Predictor:
                 return block.terms[column - block.offset], block.name
         raise IndexError(column)
 
-    def explain(self, feat: tuple[np.ndarray, np.ndarray], head: str, label_index: int, k: int = TOP_TERMS) -> list[dict]:
+    def explain(
+        self, feat: tuple[np.ndarray, np.ndarray], head: str, label_index: int, k: int = TOP_TERMS
+    ) -> list[dict]:
         """The terms that pushed ``head`` towards the class most: TF-IDF value × coefficient."""
         cols, vals = feat
         if len(cols) == 0:
@@ -253,5 +265,11 @@ class Predictor:
             if shown.strip() == "" or shown in seen:
                 continue
             seen.add(shown)
-            out.append({"term": term, "kind": "词" if block == "word" else "字", "weight": round(float(contrib[j]), 4)})
+            out.append(
+                {
+                    "term": term,
+                    "kind": "词" if block == "word" else "字",
+                    "weight": round(float(contrib[j]), 4),
+                }
+            )
         return out

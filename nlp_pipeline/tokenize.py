@@ -26,7 +26,12 @@ from pathlib import Path
 USER_DICT = "userdict.txt"
 STOPWORDS = "stopwords.txt"
 # Part of every model's config: changing it changes the tokens a model was trained on.
-TOKENIZER_CONFIG = {"library": "jieba", "hmm": False, "user_dict": USER_DICT, "stopwords": STOPWORDS}
+TOKENIZER_CONFIG = {
+    "library": "jieba",
+    "hmm": False,
+    "user_dict": USER_DICT,
+    "stopwords": STOPWORDS,
+}
 
 _lock = threading.Lock()
 _segmenter: _Segmenter | None = None

@@ -59,9 +59,7 @@ def assemble_pipeline(features, classifier):
     return Pipeline([("prepare", prepare), ("features", features), ("clf", classifier)])
 
 
-def fit_heads(
-    texts: Sequence[str], labels: dict[str, Sequence[str]], config: TrainConfig
-) -> dict:
+def fit_heads(texts: Sequence[str], labels: dict[str, Sequence[str]], config: TrainConfig) -> dict:
     """Fit the shared features and one classifier per head; return the pipelines."""
     prepared = prepare_many(texts)
     features = build_features(config.features)
@@ -157,7 +155,9 @@ def train(
         head: choose_threshold(conf[head], correct[head], config.target_precision)
         for head in HEAD_NAMES
     }
-    routing = routing_metrics(conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds)
+    routing = routing_metrics(
+        conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds
+    )
     timings["evaluate"] = time.perf_counter() - t0
     return TrainResult(
         pipelines=pipelines,
