@@ -13,7 +13,7 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import islice
+from itertools import chain, islice
 from pathlib import Path
 
 from nlp_pipeline.errors import OutputError
@@ -94,6 +94,12 @@ def classify_values(
     """Classify raw values (texts) lazily, in order; one result dict per value."""
     model_dir = str(model_dir)
     chunks = _chunks(values, chunk_rows)
+    if jobs > 1:
+        # Look one chunk ahead: input that fits in one chunk is not worth starting workers.
+        head = list(islice(chunks, 2))
+        chunks = chain(head, chunks)
+        if len(head) < 2:
+            jobs = 1
     if jobs == 1:
         for chunk in chunks:
             yield from classify_chunk(model_dir, chunk)

@@ -25,7 +25,7 @@ class LabelIssue:
 
     path: str
     row: int
-    kind: str  # parse | empty | label | duplicate | conflict
+    kind: str  # parse | empty | label | duplicate | conflict | test
     message: str
 
     def __str__(self) -> str:
@@ -86,14 +86,16 @@ def read_labelled(
 
 
 def check_against(
-    files: Sequence[LabelledFile], corpus: Sequence[Record]
+    files: Sequence[LabelledFile], corpus: Sequence[Record], frozen_test: Sequence[Record] = ()
 ) -> list[tuple[Record, str, int]]:
-    """Find duplicates and conflicts; return the accepted (record, path, row) triples.
+    """Find duplicates, conflicts and test-split texts; return accepted (record, path, row).
 
     A duplicate is a text (after normalisation) already present with the same labels, in
-    the corpus or earlier in the added files; a conflict is the same text with other labels.
-    Both become issues on their file.
+    the corpus or earlier in the added files; a conflict is the same text with other labels;
+    a text of the frozen test split may not be trained on (its scores would lie). Each
+    becomes an issue on its file.
     """
+    test_texts = {normalize(r.text) for r in frozen_test}
     seen: dict[str, tuple[str, str, str]] = {}
     for r in corpus:
         seen.setdefault(normalize(r.text), (r.topic, r.stance, "语料 corpus"))
@@ -102,7 +104,16 @@ def check_against(
         for rec, row in zip(f.records, f.rows, strict=True):
             key = normalize(rec.text)
             prior = seen.get(key)
-            if prior is None:
+            if key in test_texts:
+                f.issues.append(
+                    LabelIssue(
+                        f.path,
+                        row,
+                        "test",
+                        "此文本在冻结的测试集中，不能用于训练 (text is in the frozen test split)",
+                    )
+                )
+            elif prior is None:
                 seen[key] = (rec.topic, rec.stance, f"{Path(f.path).name} 第 {row} 行")
                 accepted.append((rec, f.path, row))
             elif prior[:2] == (rec.topic, rec.stance):

@@ -147,7 +147,11 @@ def retrain(
         t0 = time.perf_counter()
         say("校验新样本 validate new samples")
         labelled = [read_labelled(p, text_column=text_column) for p in add_files]
-        accepted = check_against(labelled, read_corpus(base_files)) if labelled else []
+        accepted = (
+            check_against(labelled, read_corpus(base_files), read_corpus([test_file]))
+            if labelled
+            else []
+        )
         issues = [i for f in labelled for i in f.issues]
         timings["validate"] = time.perf_counter() - t0
         if issues and not skip_invalid:
