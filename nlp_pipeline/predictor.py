@@ -250,21 +250,27 @@ class Predictor:
     def explain(
         self, feat: tuple[np.ndarray, np.ndarray], head: str, label_index: int, k: int = TOP_TERMS
     ) -> list[dict]:
-        """The terms that pushed ``head`` towards the class most: TF-IDF value × coefficient."""
+        """The terms that pushed ``head`` towards the class most: TF-IDF value × coefficient.
+
+        Single characters and punctuation from the character n-grams, and terms overlapping
+        one already shown, are skipped: people read words, not fragments.
+        """
         cols, vals = feat
         if len(cols) == 0:
             return []
         contrib = vals * self.weights[head][cols, label_index]
-        out = []
-        seen: set[str] = set()
-        for j in np.argsort(-contrib):
+        out: list[dict] = []
+        shown_terms: list[str] = []
+        for j in np.argsort(-contrib, kind="stable"):
             if contrib[j] <= 0 or len(out) >= k:
                 break
             term, block = self.term(int(cols[j]))
             shown = term.replace(" ", "")
-            if shown.strip() == "" or shown in seen:
+            if block != "word" and (len(shown) < 2 or not shown.isalnum()):
                 continue
-            seen.add(shown)
+            if not shown.strip() or any(shown in o or o in shown for o in shown_terms):
+                continue
+            shown_terms.append(shown)
             out.append(
                 {
                     "term": term,
