@@ -6,7 +6,6 @@ Results go to stdout; progress and messages go to stderr.
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
 import time
@@ -15,7 +14,8 @@ from pathlib import Path
 import click
 
 from nlp_pipeline import __version__
-from nlp_pipeline.errors import OpinionsError
+from nlp_pipeline.cli_common import echo_err, handle_errors, load_predictor, model_option
+from nlp_pipeline.cli_curation import audit, suggest
 
 EPILOG_TRIAGE = """\b
 Examples / 示例:
@@ -23,41 +23,6 @@ Examples / 示例:
   echo "交警辛苦了" | opinions triage -
   opinions triage --json "派出所办身份证太慢了"
 """
-
-
-def handle_errors(func):
-    """Turn the library's user-facing errors into clean click errors (no traceback)."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        try:
-            return func(*args, **kwargs)
-        except OpinionsError as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper
-
-
-def model_option(func):
-    return click.option(
-        "--model",
-        "model",
-        metavar="DIR|VERSION",
-        default=None,
-        help="模型目录或版本名 (model directory or version; default: the current default model).",
-    )(func)
-
-
-def echo_err(message: str, quiet: bool = False) -> None:
-    if not quiet:
-        click.echo(message, err=True)
-
-
-def load_predictor(model: str | None):
-    from nlp_pipeline.modelstore import resolve_model
-    from nlp_pipeline.predictor import Predictor
-
-    return Predictor(resolve_model(model))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -444,6 +409,10 @@ def models_show(version: str | None) -> None:
     meta = read_meta(resolve_model(version))
     meta.pop("metrics_detail", None)
     click.echo(json.dumps(meta, ensure_ascii=False, indent=2))
+
+
+cli.add_command(suggest)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -42,8 +42,9 @@ class TrainConfig:
     topic: HeadConfig = field(default_factory=HeadConfig)
     stance: HeadConfig = field(default_factory=HeadConfig)
     cv_folds: int = 5
-    # Predictions not routed to review must reach this precision on held-out data.
-    target_precision: float = 0.95
+    # Comments not routed to review must have both labels right this often on held-out
+    # (out-of-fold) data; a point above 0.95 leaves room for the move to unseen data.
+    target_precision: float = 0.96
     seed: int = 20261127
 
     def head(self, name: str) -> HeadConfig:

@@ -63,23 +63,32 @@ def head_metrics(
     }
 
 
-def choose_threshold(confidence: np.ndarray, correct: np.ndarray, target: float) -> float:
-    """Lowest confidence threshold whose accepted predictions reach ``target`` precision.
+def choose_thresholds(
+    topic_conf: np.ndarray,
+    stance_conf: np.ndarray,
+    topic_correct: np.ndarray,
+    stance_correct: np.ndarray,
+    target: float,
+    candidates: int = 60,
+) -> dict[str, float]:
+    """Per-head confidence thresholds that send the fewest comments to review while the
+    comments *not* sent there are right on both heads at least ``target`` of the time.
 
-    Predictions with confidence >= threshold are accepted; the rest go to review. Chosen on
-    held-out (out-of-fold) predictions. Returns 1.0 + tiny when no threshold reaches it.
+    Chosen on held-out (out-of-fold) predictions by a grid over confidence quantiles. A
+    comment is accepted when both confidences reach their head's threshold.
     """
-    confidence = np.asarray(confidence, dtype=float)
-    correct = np.asarray(correct, dtype=bool)
-    order = np.argsort(-confidence, kind="stable")
-    conf_sorted = confidence[order]
-    precision = np.cumsum(correct[order]) / np.arange(1, len(order) + 1)
-    # Only cut between distinct confidence values: ties are accepted or rejected together.
-    last_of_run = np.r_[conf_sorted[1:] != conf_sorted[:-1], True]
-    ok = np.flatnonzero(last_of_run & (precision >= target))
-    if ok.size == 0:
-        return float(np.nextafter(1.0, 2.0))
-    return float(conf_sorted[ok[-1]])
+    tc, sc = np.asarray(topic_conf, float), np.asarray(stance_conf, float)
+    joint = np.asarray(topic_correct, bool) & np.asarray(stance_correct, bool)
+    qs = np.linspace(0.0, 1.0, candidates + 1)
+    best = (-1.0, 1.0 + 1e-9, 1.0 + 1e-9)
+    for t in np.unique(np.quantile(tc, qs)):
+        keep_t = tc >= t
+        for s in np.unique(np.quantile(sc, qs)):
+            accepted = keep_t & (sc >= s)
+            n = accepted.sum()
+            if n and joint[accepted].mean() >= target and n / len(tc) > best[0]:
+                best = (n / len(tc), float(t), float(s))
+    return {"topic": best[1], "stance": best[2]}
 
 
 def routing_metrics(

@@ -17,7 +17,7 @@ import numpy as np
 from nlp_pipeline.classifier import CalibratedLinearSVC
 from nlp_pipeline.config import FeatureConfig, HeadConfig, TrainConfig
 from nlp_pipeline.corpus import Record
-from nlp_pipeline.evaluation import choose_threshold, flat_metrics, head_metrics, routing_metrics
+from nlp_pipeline.evaluation import choose_thresholds, flat_metrics, head_metrics, routing_metrics
 from nlp_pipeline.features import CharAnalyzer, WordAnalyzer
 from nlp_pipeline.normalize import prepare_many
 from nlp_pipeline.tokenize import token_cache, tokenize
@@ -151,10 +151,9 @@ def train(
         conf[head] = oof[head].max(axis=1)
         correct[head] = np.array([p == t for p, t in zip(pred, labels[head], strict=True)])
         details[head] = head_metrics(head, labels[head], pred, conf[head])
-    thresholds = {
-        head: choose_threshold(conf[head], correct[head], config.target_precision)
-        for head in HEAD_NAMES
-    }
+    thresholds = choose_thresholds(
+        conf["topic"], conf["stance"], correct["topic"], correct["stance"], config.target_precision
+    )
     routing = routing_metrics(
         conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds
     )

@@ -213,7 +213,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(default_model, corpus, model
     assert out.path.is_dir()
 
 
-@pytest.mark.parametrize("delay", [0.3, 1.2, 2.5])
+@pytest.mark.parametrize("delay", [0.2, 0.6, 1.0, 1.6])
 def test_killing_a_training_leaves_default_and_corpus_byte_identical(
     default_model, corpus, models_root, tmp_path, delay
 ):
@@ -249,6 +249,8 @@ def test_killing_a_training_leaves_default_and_corpus_byte_identical(
         stderr=subprocess.DEVNULL,
     )
     time.sleep(delay)
+    if proc.poll() is not None:
+        pytest.skip(f"training finished within {delay} s: nothing to interrupt")
     proc.send_signal(signal.SIGKILL)
     proc.wait()
     assert snapshot(default_model) == models_before

@@ -77,7 +77,7 @@ def test_batch_file_round_trip_keeps_every_row(default_model, tmp_path_factory, 
     src.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts), encoding="utf-8")
     out = folder / "out.jsonl"
     summary = classify_file(src, out, jobs=1)
-    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").splitlines()]
+    rows = [json.loads(x) for x in out.read_text(encoding="utf-8").split("\n") if x]
     assert len(rows) == summary.rows
     assert summary.rows + summary.skipped_empty == len(texts)
 

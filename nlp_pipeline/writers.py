@@ -1,0 +1,475 @@
+"""Atomic, streaming writers for result tables: CSV/TSV and XLSX for people, JSONL for machines.
+
+Every file is written under a temporary name in the target folder
+(``.out.csv.tmp-<random>``) and moved onto the final name with :func:`os.replace` only when
+the writer is closed without an exception. On any failure the temporary file is removed
+and an existing file of the final name is left exactly as it was.
+
+Formula injection: a citizen's comment may start with ``=``, ``+``, ``-`` or ``@``.
+
+* CSV/TSV: such strings get a leading apostrophe (:func:`neutralize_formula`), so Excel
+  shows them as text instead of evaluating them.
+* XLSX: every string is written as an explicit text cell, which Excel never evaluates, *and*
+  neutralized like CSV. The text cell protects the file as written; the apostrophe keeps
+  the value inert when staff edit the cell or re-save the sheet as CSV, which would
+  otherwise turn it into a live formula. XLSX also cannot store some characters
+  (U+0000–U+0008, U+000B, U+000C, U+000E–U+001F, U+FFFE, U+FFFF): they are removed; CR and
+  CRLF become LF. A string longer than Excel's cell limit (32767 characters) is cut and
+  ends in a visible marker. See :func:`xlsx_text`.
+* JSONL is for machines and is written as is (UTF-8, ``ensure_ascii=False``).
+
+CSV/TSV files start with a UTF-8 BOM so Excel opens Chinese text correctly.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import errno
+import io
+import json
+import math
+import os
+import secrets
+import sys
+import weakref
+from collections.abc import Iterable, Mapping
+from typing import IO
+
+from nlp_pipeline.errors import OutputError, where
+
+OUTPUT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl"}
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+XLSX_MAX_ROWS = 1_048_576
+XLSX_MAX_CELL_CHARS = 32_767
+XLSX_TRUNCATION_MARK = "…[超出 Excel 单元格 32767 字符上限，已截断]"
+# Characters XML 1.0 cannot carry; removed from XLSX cells.
+_XLSX_ILLEGAL = str.maketrans(
+    dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0xFFFE, 0xFFFF])
+)
+_EXACT_FLOAT_INT = 2**53  # larger integers lose digits in Excel (e.g. ID card numbers)
+_BUFFER_CHARS = 1 << 20
+
+
+def neutralize_formula(value: object) -> object:
+    """Prefix ``'`` to a string starting with ``= + - @``, tab or CR; return others unchanged.
+
+    Excel then shows the string as text instead of running it as a formula.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def xlsx_text(value: str) -> str:
+    """The string an XLSX cell gets for ``value``.
+
+    Neutralized like CSV; CR and CRLF become LF (Excel's in-cell line break; XML would turn
+    a bare CR into LF anyway); characters XML cannot carry are removed; a string over
+    Excel's 32767-character limit is cut and ends in a visible marker.
+    """
+    text = str(neutralize_formula(value)).replace("\r\n", "\n").replace("\r", "\n")
+    text = text.translate(_XLSX_ILLEGAL)
+    if len(text) > XLSX_MAX_CELL_CHARS:
+        text = text[: XLSX_MAX_CELL_CHARS - len(XLSX_TRUNCATION_MARK)] + XLSX_TRUNCATION_MARK
+    return text
+
+
+def same_file(a: str | os.PathLike[str], b: str | os.PathLike[str]) -> bool:
+    """True when ``a`` and ``b`` name the same file (also via links, ``..`` or letter case).
+
+    ``"-"`` (stdin/stdout) is never the same file as anything. Use it to refuse writing the
+    output over the input.
+    """
+    first, second = os.fspath(a), os.fspath(b)
+    if first == "-" or second == "-":
+        return False
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them does not exist (yet): compare the resolved names
+        return _resolved(first) == _resolved(second)
+
+
+def _resolved(path: str) -> str:
+    return os.path.normcase(os.path.realpath(os.path.abspath(path)))
+
+
+def open_writer(
+    path: str | os.PathLike[str], columns: Iterable[str], fmt: str | None = None
+) -> TableWriter:
+    """Open an atomic writer for ``path`` (``"-"``: JSONL on stdout); use it with ``with``."""
+    return TableWriter(path, columns, fmt)
+
+
+class TableWriter:
+    """Write rows to a table file; commit on a clean ``with`` exit, discard on an exception.
+
+    The format comes from the extension (.csv, .tsv, .xlsx, .jsonl) or ``fmt``; ``"-"``
+    writes JSONL (or ``fmt`` csv/tsv, without BOM) to stdout. Problems with the target —
+    missing folder, no permission, disk full, a folder in the way — raise OutputError
+    naming the path, at construction or while writing.
+    """
+
+    def __init__(
+        self, path: str | os.PathLike[str], columns: Iterable[str], fmt: str | None = None
+    ) -> None:
+        self.path = os.fspath(path)
+        self.columns = list(columns)
+        self.format = _output_format(self.path, fmt)
+        self.rows_written = 0
+        self._failed = False
+        self._done = False
+        self._target: _Target = (
+            _StdoutTarget(self.path) if self.path == "-" else _AtomicFile(self.path)
+        )
+        try:
+            self._sink = self._make_sink()
+        except OSError as exc:
+            self._target.discard()
+            raise _os_error(self.path, exc) from exc
+        except BaseException:
+            self._target.discard()
+            raise
+
+    def write_rows(self, rows: Iterable[Mapping[str, object]]) -> None:
+        """Append rows (column → value; missing columns are empty, other keys ignored).
+
+        May be called any number of times; each call streams its rows and hands them to the
+        file before returning.
+        """
+        if self._done or self._failed:
+            raise OutputError(f"{where(self.path)}写入已结束或已失败，不能再追加行")
+        self._failed = True  # until this call completes: a half-written file is never committed
+        try:
+            for row in rows:
+                self._sink.write_row([row.get(column) for column in self.columns])
+                self.rows_written += 1
+            self._sink.flush()
+        except OSError as exc:
+            raise _os_error(self.path, exc) from exc
+        except UnicodeEncodeError as exc:
+            raise OutputError(
+                f"{where(self.path)}有内容无法编码为 UTF-8（{exc.reason}），"
+                f"约在第 {self.rows_written + 1} 行附近"
+            ) from exc
+        self._failed = False
+
+    def commit(self) -> None:
+        """Finish the file and move it onto its final name."""
+        if self._done:
+            return
+        if self._failed:
+            self.discard()
+            raise OutputError(f"{where(self.path)}写入中途失败，未生成文件")
+        try:
+            self._sink.finish()
+            self._target.commit()
+        except OSError as exc:
+            self.discard()
+            raise _os_error(self.path, exc, replacing=True) from exc
+        except BaseException:
+            self.discard()
+            raise
+        self._done = True
+
+    def discard(self) -> None:
+        """Drop everything written so far; an existing file at ``path`` stays as it was."""
+        if self._done:
+            return
+        self._done = True
+        sink = getattr(self, "_sink", None)
+        if sink is not None:
+            sink.abort()
+        self._target.discard()
+
+    def __enter__(self) -> TableWriter:
+        return self
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.discard()
+
+    def _make_sink(self) -> _Sink:
+        if self.format == "jsonl":
+            return _JsonlSink(self._target, self.columns)
+        if self.format == "xlsx":
+            return _XlsxSink(self._target, self.columns, self.path)
+        delimiter = "\t" if self.format == "tsv" else ","
+        bom = not isinstance(self._target, _StdoutTarget)
+        return _CsvSink(self._target, self.columns, delimiter, bom=bom)
+
+
+def _output_format(path: str, fmt: str | None) -> str:
+    if fmt is not None:
+        chosen = fmt.lower().lstrip(".")
+        if chosen not in OUTPUT_EXTENSIONS.values():
+            raise OutputError(f"{where(path)}不支持的输出格式 {fmt!r}；可用: csv、tsv、xlsx、jsonl")
+    elif path == "-":
+        chosen = "jsonl"
+    else:
+        ext = os.path.splitext(path)[1].lower()
+        if ext not in OUTPUT_EXTENSIONS:
+            shown = repr(ext) if ext else "（没有扩展名）"
+            raise OutputError(
+                f"{where(path)}不支持的输出文件类型 {shown}；支持: .csv .tsv .xlsx .jsonl"
+            )
+        chosen = OUTPUT_EXTENSIONS[ext]
+    if path == "-" and chosen == "xlsx":
+        raise OutputError("xlsx 不能写到标准输出；请给出一个 .xlsx 文件名")
+    return chosen
+
+
+_OS_REASONS = {
+    "ENOSPC": "磁盘空间不足",
+    "EDQUOT": "磁盘配额已用完",
+    "EROFS": "磁盘是只读的",
+    "EACCES": "没有写入权限",
+    "EPERM": "没有写入权限",
+    "ENOENT": "所在文件夹不存在",
+    "EISDIR": "这是一个文件夹",
+}
+
+
+def _os_error(path: str, exc: OSError, *, replacing: bool = False) -> OutputError:
+    name = errno.errorcode.get(exc.errno or -1, "")  # not every code exists on Windows
+    reason = _OS_REASONS.get(name, "写入失败")
+    if replacing and isinstance(exc, PermissionError):
+        reason += "（文件是否正在 Excel 或别的程序中打开？请关闭后重试）"
+    detail = exc.strerror or str(exc)
+    return OutputError(f"{where(path)}无法写入: {reason} ({detail})")
+
+
+# ---------------------------------------------------------------------------------------
+# Targets: where bytes go
+
+
+class _Target:
+    file: IO[bytes]
+
+    def write(self, data: bytes) -> None:
+        raise NotImplementedError
+
+    def commit(self) -> None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        raise NotImplementedError
+
+
+class _AtomicFile(_Target):
+    """A temporary file beside ``final`` that replaces it on commit."""
+
+    def __init__(self, final: str) -> None:
+        self.final = final
+        if os.path.isdir(final):
+            raise OutputError(f"{where(final)}这是一个文件夹，不能作为输出文件")
+        folder = os.path.dirname(os.path.abspath(final))
+        if not os.path.isdir(folder):
+            raise OutputError(f"{where(final)}所在的文件夹不存在: {folder}")
+        base = os.path.basename(final)
+        self.tmp = os.path.join(folder, f".{base}.tmp-{secrets.token_hex(4)}")
+        try:
+            self.file = open(self.tmp, "xb")  # noqa: SIM115 - closed in commit/discard
+        except OSError as exc:
+            raise _os_error(final, exc) from exc
+        # A writer dropped without commit or discard still removes its temporary file.
+        self._cleanup = weakref.finalize(self, _remove_quietly, self.file, self.tmp)
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def commit(self) -> None:
+        self.file.flush()
+        os.fsync(self.file.fileno())
+        self.file.close()
+        os.replace(self.tmp, self.final)
+        self._cleanup.detach()
+
+    def discard(self) -> None:
+        self._cleanup()
+
+
+def _remove_quietly(file: IO[bytes], path: str) -> None:
+    try:
+        file.close()
+    except OSError:
+        pass  # e.g. ENOSPC again while flushing: the file is being removed anyway
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+
+
+class _StdoutTarget(_Target):
+    """Standard output: streamed, not atomic."""
+
+    def __init__(self, name: str) -> None:
+        sys.stdout.flush()  # text already printed must come first
+        self.file = getattr(sys.stdout, "buffer", None) or _TextAsBytes(sys.stdout)
+
+    def write(self, data: bytes) -> None:
+        self.file.write(data)
+
+    def commit(self) -> None:
+        self.file.flush()
+
+    def discard(self) -> None:
+        try:
+            self.file.flush()
+        except OSError:
+            pass
+
+
+class _TextAsBytes(io.RawIOBase):
+    """For a stdout without ``.buffer`` (some test runners and IDEs)."""
+
+    def __init__(self, text: IO[str]) -> None:
+        self._text = text
+
+    def write(self, data: bytes) -> int:  # type: ignore[override]
+        self._text.write(bytes(data).decode("utf-8"))
+        return len(data)
+
+    def flush(self) -> None:
+        self._text.flush()
+
+
+# ---------------------------------------------------------------------------------------
+# Sinks: how rows become bytes
+
+
+class _Sink:
+    def write_row(self, values: list[object]) -> None:
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Hand buffered rows to the target."""
+
+    def finish(self) -> None:
+        """Write whatever completes the file."""
+        self.flush()
+
+    def abort(self) -> None:
+        """Release resources of an unfinished file."""
+
+
+class _BufferedTextSink(_Sink):
+    """Collects text in memory up to ~1 MiB, then encodes it to the target as UTF-8."""
+
+    def __init__(self, target: _Target) -> None:
+        self._target = target
+        self._buffer = io.StringIO()
+
+    def _maybe_flush(self) -> None:
+        if self._buffer.tell() > _BUFFER_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        text = self._buffer.getvalue()
+        if text:
+            self._target.write(text.encode("utf-8"))
+            self._buffer.seek(0)
+            self._buffer.truncate()
+
+
+class _CsvSink(_BufferedTextSink):
+    def __init__(self, target: _Target, columns: list[str], delimiter: str, *, bom: bool) -> None:
+        super().__init__(target)
+        if bom:
+            target.write("\ufeff".encode())
+        self._writer = csv.writer(self._buffer, delimiter=delimiter, lineterminator="\r\n")
+        self._writer.writerow([neutralize_formula(c) for c in columns])
+        self.flush()
+
+    def write_row(self, values: list[object]) -> None:
+        self._writer.writerow([_csv_value(v) for v in values])
+        self._maybe_flush()
+
+
+def _csv_value(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat(sep=" ") if isinstance(value, dt.datetime) else value.isoformat()
+    if isinstance(value, (dict, list)):
+        return neutralize_formula(json.dumps(value, ensure_ascii=False))
+    return neutralize_formula(str(value))
+
+
+class _JsonlSink(_BufferedTextSink):
+    def __init__(self, target: _Target, columns: list[str]) -> None:
+        super().__init__(target)
+        self._columns = columns
+
+    def write_row(self, values: list[object]) -> None:
+        record = dict(zip(self._columns, values, strict=True))
+        self._buffer.write(json.dumps(record, ensure_ascii=False, default=str))
+        self._buffer.write("\n")
+        self._maybe_flush()
+
+
+class _XlsxSink(_Sink):
+    """openpyxl write-only workbook: rows stream to a temporary XML file, zipped at the end."""
+
+    def __init__(self, target: _Target, columns: list[str], path: str) -> None:
+        from openpyxl import Workbook  # imported here: only XLSX output pays for it
+
+        self._target = target
+        self._path = path
+        self._workbook = Workbook(write_only=True)
+        self._sheet = self._workbook.create_sheet(title="结果")
+        self._sheet.freeze_panes = "A2"
+        self._rows = 0
+        self.write_row(list(columns))
+
+    def write_row(self, values: list[object]) -> None:
+        if self._rows >= XLSX_MAX_ROWS:
+            raise OutputError(
+                f"{where(self._path)}超过了 xlsx 的 {XLSX_MAX_ROWS:,} 行上限；请改用 .csv 输出"
+            )
+        self._sheet.append([self._cell(v) for v in values])
+        self._rows += 1
+
+    def _cell(self, value: object) -> object:
+        from openpyxl.cell import WriteOnlyCell
+
+        value = _xlsx_value(value)
+        if not isinstance(value, str):
+            return value
+        cell = WriteOnlyCell(self._sheet, value=xlsx_text(value))
+        cell.data_type = "s"  # a text cell: never a formula, never an error code like #N/A
+        return cell
+
+    def finish(self) -> None:
+        self._workbook.save(self._target.file)
+
+    def abort(self) -> None:
+        # openpyxl keeps the rows in a temporary XML file until save(); remove it now.
+        try:
+            self._sheet.close()
+            self._sheet._writer.cleanup()
+        except Exception:  # noqa: BLE001 - best effort; openpyxl also cleans up at exit
+            pass
+
+
+def _xlsx_value(value: object) -> object:
+    """Numbers, booleans and naive dates stay typed; everything else becomes a string."""
+    if value is None or isinstance(value, bool):
+        return value
+    if isinstance(value, int):
+        return value if abs(value) < _EXACT_FLOAT_INT else str(value)
+    if isinstance(value, float):
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo is None else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+        return value if getattr(value, "tzinfo", None) is None else value.isoformat()
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
