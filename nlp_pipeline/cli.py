@@ -16,6 +16,7 @@ import click
 from nlp_pipeline import __version__
 from nlp_pipeline.cli_common import echo_err, handle_errors, load_predictor, model_option
 from nlp_pipeline.cli_curation import audit, suggest
+from nlp_pipeline.cli_report import report
 
 EPILOG_TRIAGE = """\b
 Examples / 示例:
@@ -413,6 +414,7 @@ def models_show(version: str | None) -> None:
 
 cli.add_command(suggest)
 cli.add_command(audit)
+cli.add_command(report)
 
 
 def main() -> None:
