@@ -73,6 +73,8 @@ def _strip_invisible(text: str) -> str:
 
     Whitespace controls (tab, newline, …) become spaces so words stay apart.
     """
+    if text.isprintable():  # C-speed fast path: no Cc/Cf/Cs/Co/Cn (nor Z* but ASCII space)
+        return text
     out = []
     for ch in text:
         cat = unicodedata.category(ch)
@@ -85,8 +87,14 @@ def _strip_invisible(text: str) -> str:
     return "".join(out)
 
 
+# Every mask needs one of these; a text without any skips the seven patterns.
+_MASK_HINT = re.compile(rf"[0-9]{{3}}|@|(?i:www\.|https?://)|[{_PROVINCES}][A-Za-z]")
+
+
 def mask_personal_data(text: str) -> str:
     """Replace phone and ID-card numbers, plates, URLs and e-mails with placeholders."""
+    if not _MASK_HINT.search(text):
+        return text
     for kind, pattern in _MASKS:
         text = pattern.sub(PLACEHOLDERS[kind], text)
     return text
@@ -104,12 +112,13 @@ def normalize(text: str) -> str:
     '警察态度很好!电话:〈电话〉'
     """
     text = _strip_invisible(text)
-    text = unicodedata.normalize("NFKC", text)
-    # NFKC can produce new combining/format characters only in theory; strip once more
-    # so the function stays idempotent on every input hypothesis finds.
-    text = _strip_invisible(text)
+    if not unicodedata.is_normalized("NFKC", text):
+        # NFKC can produce new format characters only in theory; strip once more so the
+        # function stays idempotent on every input hypothesis finds.
+        text = _strip_invisible(unicodedata.normalize("NFKC", text))
     text = to_simplified(text)
-    text = unicodedata.normalize("NFKC", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
     text = mask_personal_data(text)
     return _WHITESPACE.sub(" ", text).strip()
 

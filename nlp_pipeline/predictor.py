@@ -8,7 +8,6 @@ scipy, which keeps a one-comment triage fast to start.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -64,6 +63,20 @@ class Prediction:
         }
 
 
+@dataclass
+class _Features:
+    """Sparse features of a batch: entry k is (doc[k], col[k]) = val[k]; doc is sorted."""
+
+    col: np.ndarray
+    val: np.ndarray
+    doc: np.ndarray
+    ptr: np.ndarray  # entries of doc i are ptr[i]:ptr[i+1]
+
+    def of(self, i: int) -> tuple[np.ndarray, np.ndarray]:
+        a, b = self.ptr[i], self.ptr[i + 1]
+        return self.col[a:b], self.val[a:b]
+
+
 class _Block:
     """One TF-IDF block (word or character n-grams) of the feature union."""
 
@@ -78,21 +91,11 @@ class _Block:
         self.idf = idf
         self.offset = offset
 
-    def features(self, text: str) -> tuple[list[int], list[float]]:
-        """Column indices and TF-IDF values (l2-normalised within the block)."""
-        counts = Counter(self.analyzer(text))
-        index = self.index
-        cols, vals = [], []
-        for term, n in counts.items():
-            j = index.get(term)
-            if j is not None:
-                tf = 1.0 + math.log(n) if self.sublinear_tf else float(n)
-                cols.append(j)
-                vals.append(tf * self.idf[j - self.offset])
-        norm = math.sqrt(sum(v * v for v in vals))
-        if norm > 0:
-            vals = [v / norm for v in vals]
-        return cols, vals
+    def counts(self, text: str) -> Counter:
+        """Column index -> term count for the terms of ``text`` that are in the vocabulary."""
+        counts = Counter(map(self.index.get, self.analyzer(text)))
+        counts.pop(None, None)  # out-of-vocabulary terms
+        return counts
 
 
 class Predictor:
@@ -123,9 +126,16 @@ class Predictor:
             self.blocks.append(_Block(block, arrays[f"idf_{i}"], offset))
             offset += len(block["vocabulary"])
         self.n_features = offset
+        self.idf = np.concatenate([b.idf for b in self.blocks])
+        if len({b.sublinear_tf for b in self.blocks}) != 1:
+            raise ModelError(f"{feat_path}: blocks disagree on sublinear_tf (unsupported)")
+        self.sublinear_tf = self.blocks[0].sublinear_tf
         self.labels: dict[str, list[str]] = spec["labels"]
-        # Column-major copies: rows are features, so gathering a comment's columns is cheap.
+        # Rows are features: gathering a comment's features reads a few contiguous rows.
         self.weights = {h: np.ascontiguousarray(arrays[f"{h}_coef"].T) for h in HEAD_NAMES}
+        self.stacked = np.ascontiguousarray(np.hstack([self.weights[h] for h in HEAD_NAMES]))
+        widths = np.cumsum([0] + [self.weights[h].shape[1] for h in HEAD_NAMES])
+        self.head_columns = {h: slice(widths[k], widths[k + 1]) for k, h in enumerate(HEAD_NAMES)}
         self.intercepts = {h: arrays[f"{h}_intercept"] for h in HEAD_NAMES}
         self.thresholds: dict[str, float] = {
             h: float(self.meta["thresholds"][h]) for h in HEAD_NAMES
@@ -160,42 +170,66 @@ class Predictor:
         return str(self.meta.get("version", self.model_dir.name))
 
     # -- features --------------------------------------------------------------------
-    def featurize(self, prepared: str) -> tuple[np.ndarray, np.ndarray]:
-        """Sparse feature vector of a prepared text as (column indices, values)."""
+    def features(self, prepared: Sequence[str]) -> _Features:
+        """TF-IDF features of prepared texts, computed for the whole batch at once.
+
+        Python only counts terms; the TF-IDF weighting, the l2 norm of each block and the
+        scores are numpy operations over the batch, not per comment.
+        """
         cols: list[int] = []
-        vals: list[float] = []
-        for block in self.blocks:
-            c, v = block.features(prepared)
-            cols.extend(c)
-            vals.extend(v)
-        return np.asarray(cols, dtype=np.intp), np.asarray(vals, dtype=np.float64)
+        counts: list[int] = []
+        seg_len: list[int] = []
+        for text in prepared:
+            for block in self.blocks:
+                c = block.counts(text)
+                cols.extend(c.keys())
+                counts.extend(c.values())
+                seg_len.append(len(c))
+        col = np.array(cols, dtype=np.intp)
+        tf = np.array(counts, dtype=np.float64)
+        if self.sublinear_tf:
+            tf = np.log(tf) + 1.0
+        val = tf * self.idf[col]
+        n_seg = len(seg_len)
+        seg = np.repeat(np.arange(n_seg), seg_len)
+        norms = np.sqrt(np.bincount(seg, weights=val * val, minlength=n_seg))
+        val /= norms[seg]
+        doc = seg // len(self.blocks)
+        ptr = np.searchsorted(doc, np.arange(len(prepared) + 1))
+        return _Features(col, val, doc, ptr)
 
     def probabilities(self, prepared: Sequence[str]) -> dict[str, np.ndarray]:
         """Calibrated class probabilities of prepared texts, per head (rows follow ``labels``)."""
-        feats = [self.featurize(t) for t in prepared]
-        return {h: self._proba(h, feats) for h in HEAD_NAMES}
+        return self._proba(self.features(prepared))
 
-    def _proba(self, head: str, feats: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
-        w = self.weights[head]
-        scores = np.empty((len(feats), w.shape[1]))
-        for i, (cols, vals) in enumerate(feats):
-            scores[i] = vals @ w[cols] if len(cols) else 0.0
-        scores += self.intercepts[head]
-        scores -= scores.max(axis=1, keepdims=True)
-        np.exp(scores, out=scores)
-        scores /= scores.sum(axis=1, keepdims=True)
-        return scores
+    def _proba(self, feats: _Features) -> dict[str, np.ndarray]:
+        n = len(feats.ptr) - 1
+        scores = np.zeros((n, self.stacked.shape[1]))
+        nonempty = np.flatnonzero(feats.ptr[1:] > feats.ptr[:-1])
+        if len(nonempty):
+            # One gather of both heads' weights, then a sum per comment (its entries are
+            # contiguous because ``doc`` is sorted).
+            contrib = self.stacked[feats.col] * feats.val[:, None]
+            scores[nonempty] = np.add.reduceat(contrib, feats.ptr[nonempty], axis=0)
+        out = {}
+        for head, cols in self.head_columns.items():
+            s = scores[:, cols] + self.intercepts[head]
+            s -= s.max(axis=1, keepdims=True)
+            np.exp(s, out=s)
+            s /= s.sum(axis=1, keepdims=True)
+            out[head] = s
+        return out
 
     # -- predictions -----------------------------------------------------------------
     def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
         """Predict raw comments (normalised here). Texts must be non-empty strings."""
         prepared = [prepare(t) for t in texts]
-        feats = [self.featurize(p) for p, _ in prepared]
-        proba = {h: self._proba(h, feats) for h in HEAD_NAMES}
-        out = []
-        for i, (text, truncated) in enumerate(prepared):
-            out.append(self._prediction(i, text, truncated, feats[i], proba, explain))
-        return out
+        feats = self.features([p for p, _ in prepared])
+        proba = self._proba(feats)
+        return [
+            self._prediction(i, text, truncated, feats.of(i), proba, explain)
+            for i, (text, truncated) in enumerate(prepared)
+        ]
 
     def predict_one(self, text: str, explain: bool = True) -> Prediction:
         return self.predict([text], explain=explain)[0]

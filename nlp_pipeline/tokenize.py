@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import marshal
+import math
 import os
 import sys
 import tempfile
@@ -101,47 +102,112 @@ def _write_shards(path: Path) -> None:
 
 
 class _Segmenter:
-    """jieba's own Tokenizer, fed its dictionary lazily, one first-character shard at a time.
+    """jieba's no-HMM segmentation, with its dictionary loaded lazily and its DP inlined.
 
-    jieba only ever looks up substrings of the sentence it cuts, so loading the entries
-    that start with the sentence's characters gives exactly the segmentation of the full
-    dictionary, while a one-comment triage skips the 0.5 s load of 500,000 entries.
-    ``tests/test_tokenize.py`` checks the tokens are identical to a fully loaded jieba.
+    - Lazy: jieba only ever looks up substrings of the sentence it cuts, so loading the
+      dictionary entries that start with the sentence's characters gives exactly the
+      segmentation of the full dictionary, while a one-comment triage skips the 0.5 s
+      load of 500,000 entries.
+    - Lean: jieba's ``get_DAG`` + ``calc`` (best route by log-frequency, ties to the longer
+      word) run as one loop over precomputed log-probabilities, same arithmetic, same
+      tie-breaking, about twice as fast.
+
+    ``tests/test_tokenize.py`` checks the tokens are identical to ``jieba.Tokenizer.cut``
+    (HMM off, user dictionary loaded) on the whole corpus and on generated text.
     """
 
     def __init__(self) -> None:
-        jieba = _quiet_jieba()
+        import jieba
+
+        _quiet_jieba()
         path = _shard_file()
         if not path.exists():
             _write_shards(path)
         total, self._shards = marshal.loads(path.read_bytes())
-        tok = jieba.Tokenizer()
-        tok.FREQ = {}
-        tok.total = total
-        tok.initialized = True
-        self.tokenizer = tok
+        self.logtotal = math.log(total)
+        # word -> log(freq) - log(total) for dictionary words, None for prefixes only.
+        self.words: dict[str, float | None] = {}
         self._loaded: set[str] = set()
         self._complete = False
+        self._re_han = jieba.re_han_default
+        self._re_skip = jieba.re_skip_default
+        self._re_eng = jieba.re_eng
 
     def load_all(self) -> None:
         """Load every shard (batch workers do this once; per-text checks then stop)."""
         if not self._complete:
-            self._prime(self._shards.keys())
+            self._prime(list(self._shards))
             self._complete = True
 
     def _prime(self, chars) -> None:
-        freq = self.tokenizer.FREQ
+        words, logtotal, log = self.words, self.logtotal, math.log
         for ch in chars:
             if ch not in self._loaded:
                 self._loaded.add(ch)
                 blob = self._shards.get(ch)
                 if blob is not None:
-                    freq.update(marshal.loads(blob))
+                    words.update(
+                        (w, log(f) - logtotal if f else None)
+                        for w, f in marshal.loads(blob).items()
+                    )
 
     def cut(self, text: str) -> list[str]:
+        """The pieces ``jieba.Tokenizer.cut(text, HMM=False)`` yields, as a list."""
         if not self._complete:
             self._prime(set(text))
-        return list(self.tokenizer.cut(text, HMM=False))
+        out: list[str] = []
+        re_han, re_skip = self._re_han, self._re_skip
+        for blk in re_han.split(text):
+            if not blk:
+                continue
+            if re_han.match(blk):
+                self._cut_block(blk, out)
+            else:
+                for x in re_skip.split(blk):
+                    if re_skip.match(x):
+                        out.append(x)
+                    else:
+                        out.extend(x)
+        return out
+
+    def _cut_block(self, s: str, out: list[str]) -> None:
+        words = self.words
+        n = len(s)
+        fallback = 0.0 - self.logtotal  # jieba: log(FREQ.get(ch) or 1) - logtotal
+        score = [0.0] * (n + 1)
+        end = [0] * (n + 1)
+        for idx in range(n - 1, -1, -1):
+            best, best_x = None, idx
+            i = idx
+            frag = s[idx]
+            while i < n and frag in words:
+                lp = words[frag]
+                if lp is not None:
+                    cand = lp + score[i + 1]
+                    # max over (score, x) tuples: ties go to the larger x (later here)
+                    if best is None or cand >= best:
+                        best, best_x = cand, i
+                i += 1
+                frag = s[idx : i + 1]
+            if best is None:
+                best = fallback + score[idx + 1]
+            score[idx] = best
+            end[idx] = best_x
+        eng = self._re_eng
+        x, buf = 0, ""
+        while x < n:
+            y = end[x] + 1
+            word = s[x:y]
+            if y - x == 1 and eng.match(word):
+                buf += word
+            else:
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.append(word)
+            x = y
+        if buf:
+            out.append(buf)
 
 
 def get_segmenter() -> _Segmenter:
@@ -169,7 +235,7 @@ def stopwords() -> frozenset[str]:
 def _is_word(token: str) -> bool:
     # Punctuation and spaces carry stance signal, but the character features see them;
     # as words they only add noise.
-    return any(ch.isalnum() for ch in token)
+    return token.isalnum() or any(ch.isalnum() for ch in token)
 
 
 def segment(text: str) -> list[str]:
