@@ -17,7 +17,7 @@ from itertools import chain, islice
 from pathlib import Path
 
 from nlp_pipeline.errors import OutputError
-from nlp_pipeline.labels import TOPICS
+from nlp_pipeline.labels import STANCES, TOPICS
 
 OUTPUT_FIELDS = [
     "topic",
@@ -29,7 +29,7 @@ OUTPUT_FIELDS = [
     "needs_review",
     "error",
 ]
-CHUNK_ROWS = 2000
+CHUNK_ROWS = 4000
 ERROR_EMPTY = "文本为空 (empty text)"
 ERROR_NOT_TEXT = "不是文本 (not a string)"
 
@@ -55,31 +55,44 @@ def _empty_result(error: str) -> dict:
     return out
 
 
-def classify_chunk(model_dir: str, texts: list[object]) -> list[dict]:
-    """Classify one chunk of raw values; values that are not usable text become error rows."""
+def classify_chunk(model_dir: str, texts: list[object]) -> list[tuple | str]:
+    """Classify one chunk of raw values (runs in a worker process).
+
+    Returns, per value, a compact tuple ``(topic, topic_confidence, stance,
+    stance_confidence, needs_review)`` or, for a value that is not usable text, the error
+    message — small to send back from a worker.
+    """
     predictor = _predictor_for(model_dir)
-    results: list[dict | None] = [None] * len(texts)
+    results: list[tuple | str] = [""] * len(texts)
     todo, positions = [], []
     for i, value in enumerate(texts):
         if not isinstance(value, str):
-            results[i] = _empty_result(ERROR_EMPTY if value is None else ERROR_NOT_TEXT)
+            results[i] = ERROR_EMPTY if value is None else ERROR_NOT_TEXT
         elif not value.strip():
-            results[i] = _empty_result(ERROR_EMPTY)
+            results[i] = ERROR_EMPTY
         else:
             todo.append(value)
             positions.append(i)
-    for i, pred in zip(positions, predictor.predict(todo), strict=True):
-        results[i] = {
-            "topic": pred.topic,
-            "topic_zh": pred.topic_zh,
-            "topic_confidence": round(pred.topic_confidence, 4),
-            "stance": pred.stance,
-            "stance_zh": pred.stance_zh,
-            "stance_confidence": round(pred.stance_confidence, 4),
-            "needs_review": pred.needs_review,
-            "error": "",
-        }
-    return results  # type: ignore[return-value]
+    for i, row in zip(positions, predictor.predict_rows(todo), strict=True):
+        results[i] = row
+    return results
+
+
+def _as_record(result: tuple | str) -> dict:
+    """The output fields of one row from what ``classify_chunk`` returned."""
+    if isinstance(result, str):
+        return _empty_result(result)
+    topic, tconf, stance, sconf, review = result
+    return {
+        "topic": topic,
+        "topic_zh": TOPICS[topic],
+        "topic_confidence": round(tconf, 4),
+        "stance": stance,
+        "stance_zh": STANCES[stance],
+        "stance_confidence": round(sconf, 4),
+        "needs_review": review,
+        "error": "",
+    }
 
 
 def _chunks(items: Iterable, size: int) -> Iterator[list]:
@@ -102,13 +115,13 @@ def classify_values(
             jobs = 1
     if jobs == 1:
         for chunk in chunks:
-            yield from classify_chunk(model_dir, chunk)
+            yield from map(_as_record, classify_chunk(model_dir, chunk))
         return
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")
     for results in parallel(delayed(classify_chunk)(model_dir, c) for c in chunks):
-        yield from results
+        yield from map(_as_record, results)
 
 
 def classify_texts(

@@ -20,7 +20,7 @@ class FeatureConfig:
 
     word_ngram_max: int = 2
     char_ngram_min: int = 1
-    char_ngram_max: int = 3
+    char_ngram_max: int = 2
     min_df: int = 2
     sublinear_tf: bool = True
 
@@ -29,7 +29,7 @@ class FeatureConfig:
 class HeadConfig:
     """The classifier of one head (topic or stance)."""
 
-    C: float = 0.5
+    C: float = 1.0
     class_weight: str | None = "balanced"
     calibration_folds: int = 3
 

@@ -77,6 +77,19 @@ class _Features:
         return self.col[a:b], self.val[a:b]
 
 
+@dataclass
+class _Decisions:
+    """Everything ``_decide`` computed for a batch (rows follow the input)."""
+
+    prepared: list[tuple[str, bool]]
+    feats: _Features
+    proba: dict[str, np.ndarray]
+    best: dict[str, np.ndarray]
+    conf: dict[str, np.ndarray]
+    flags: dict[str, np.ndarray]
+    review: np.ndarray
+
+
 class _Block:
     """One TF-IDF block (word or character n-grams) of the feature union."""
 
@@ -221,34 +234,62 @@ class Predictor:
         return out
 
     # -- predictions -----------------------------------------------------------------
-    def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
-        """Predict raw comments (normalised here). Texts must be non-empty strings."""
+    def _decide(self, texts: Sequence[str]) -> _Decisions:
+        """Normalise, featurise and score a batch; every review flag as an array."""
         prepared = [prepare(t) for t in texts]
         feats = self.features([p for p, _ in prepared])
         proba = self._proba(feats)
-        return [
-            self._prediction(i, text, truncated, feats.of(i), proba, explain)
-            for i, (text, truncated) in enumerate(prepared)
-        ]
+        best = {h: proba[h].argmax(axis=1) for h in HEAD_NAMES}
+        conf = {h: proba[h].max(axis=1) for h in HEAD_NAMES}
+        flags = {
+            **{f"low_{h}": conf[h] < self.thresholds[h] for h in HEAD_NAMES},
+            "no_chinese": np.array([not has_chinese(p) for p, _ in prepared], dtype=bool),
+            "no_features": feats.ptr[1:] == feats.ptr[:-1],
+            "truncated": np.array([t for _, t in prepared], dtype=bool),
+        }
+        review = np.logical_or.reduce(list(flags.values())) if len(texts) else np.zeros(0, bool)
+        return _Decisions(prepared, feats, proba, best, conf, flags, review)
+
+    def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
+        """Predict raw comments (normalised here). Texts must be non-empty strings."""
+        d = self._decide(texts)
+        return [self._prediction(d, i, explain) for i in range(len(texts))]
 
     def predict_one(self, text: str, explain: bool = True) -> Prediction:
         return self.predict([text], explain=explain)[0]
 
-    def _prediction(self, i, text, truncated, feat, proba, explain) -> Prediction:
-        best = {h: int(proba[h][i].argmax()) for h in HEAD_NAMES}
-        conf = {h: float(proba[h][i][best[h]]) for h in HEAD_NAMES}
+    def predict_rows(self, texts: Sequence[str]) -> list[tuple]:
+        """Lean batch path: ``(topic, topic_conf, stance, stance_conf, needs_review)`` tuples,
+        the same decisions as ``predict`` without building explanations."""
+        d = self._decide(texts)
+        topics = [self.labels["topic"][k] for k in d.best["topic"]]
+        stances = [self.labels["stance"][k] for k in d.best["stance"]]
+        return list(
+            zip(
+                topics,
+                d.conf["topic"].tolist(),
+                stances,
+                d.conf["stance"].tolist(),
+                d.review.tolist(),
+                strict=True,
+            )
+        )
+
+    def _prediction(self, d: _Decisions, i: int, explain: bool) -> Prediction:
+        best = {h: int(d.best[h][i]) for h in HEAD_NAMES}
+        conf = {h: float(d.conf[h][i]) for h in HEAD_NAMES}
         reasons = []
         for h in HEAD_NAMES:
-            if conf[h] < self.thresholds[h]:
+            if d.flags[f"low_{h}"][i]:
                 reasons.append(
                     f"{'主题' if h == 'topic' else '立场'}置信度 {conf[h]:.2f} 低于阈值 "
                     f"{self.thresholds[h]:.2f} (low {h} confidence)"
                 )
-        if not has_chinese(text):
+        if d.flags["no_chinese"][i]:
             reasons.append("没有中文内容 (no Chinese text)")
-        if len(feat[0]) == 0:
+        if d.flags["no_features"][i]:
             reasons.append("没有模型认识的词 (no known words)")
-        if truncated:
+        if d.flags["truncated"][i]:
             reasons.append("文本过长，只分析了前面部分 (text truncated for features)")
         pred = Prediction(
             topic=self.labels["topic"][best["topic"]],
@@ -257,18 +298,19 @@ class Predictor:
             stance_confidence=conf["stance"],
             needs_review=bool(reasons),
             review_reasons=reasons,
-            truncated=truncated,
+            truncated=bool(d.flags["truncated"][i]),
         )
         if explain:
+            feat = d.feats.of(i)
             pred.explanation = {h: self.explain(feat, h, best[h]) for h in HEAD_NAMES}
             pred.alternatives = {
                 h: [
                     {
                         "label": self.labels[h][k],
                         "zh": HEADS[h][self.labels[h][k]],
-                        "confidence": round(float(proba[h][i][k]), 6),
+                        "confidence": round(float(d.proba[h][i][k]), 6),
                     }
-                    for k in np.argsort(-proba[h][i])[:TOP_ALTERNATIVES]
+                    for k in np.argsort(-d.proba[h][i])[:TOP_ALTERNATIVES]
                 ]
                 for h in HEAD_NAMES
             }
