@@ -50,6 +50,19 @@ def _pick(columns: Sequence[str], names: Iterable[str], what: str, path: str) ->
     )
 
 
+def _unneutralize(value: object) -> object:
+    """Undo the apostrophe our CSV/XLSX writers put before ``=``, ``+``, ``-``, ``@`` …
+
+    A labelling sheet written by ``opinions suggest`` comes back with it; the corpus must
+    get the comment as the citizen wrote it.
+    """
+    from nlp_pipeline.writers import FORMULA_PREFIXES
+
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
 def read_labelled(
     path: str | Path, *, text_column: str | None = None, encoding: str | None = None
 ) -> LabelledFile:
@@ -67,7 +80,7 @@ def read_labelled(
             if row.error:
                 out.issues.append(LabelIssue(path_s, row.number, "parse", row.error))
                 continue
-            text = row.values.get(text_col)
+            text = _unneutralize(row.values.get(text_col))
             if not isinstance(text, str) or not text.strip():
                 out.issues.append(LabelIssue(path_s, row.number, "empty", "文本为空 (empty text)"))
                 continue

@@ -83,17 +83,23 @@ def _shard_file() -> Path:
     import jieba
 
     digest = hashlib.sha256()
-    digest.update(f"{jieba.__version__}|{sys.version_info[:2]}".encode())
+    digest.update(f"shards-v2|{jieba.__version__}|{sys.version_info[:2]}".encode())
     digest.update(Path(jieba.get_dict_file().name).read_bytes())
     digest.update(data_path(USER_DICT).read_bytes())
     return cache_dir() / f"jieba-shards-{digest.hexdigest()[:16]}.marshal"
 
 
 def _write_shards(path: Path) -> None:
+    """Split jieba's dictionary (with the user dictionary) by first character.
+
+    Values are stored ready for the route search: ``log(freq) - log(total)`` for words,
+    ``None`` for prefixes that are not words themselves.
+    """
     tok = build_full_tokenizer()
-    shards: dict[str, dict[str, int]] = {}
+    logtotal = math.log(tok.total)
+    shards: dict[str, dict[str, float | None]] = {}
     for word, freq in tok.FREQ.items():
-        shards.setdefault(word[0], {})[word] = freq
+        shards.setdefault(word[0], {})[word] = math.log(freq) - logtotal if freq else None
     blob = marshal.dumps((tok.total, {ch: marshal.dumps(d) for ch, d in shards.items()}))
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -140,16 +146,13 @@ class _Segmenter:
             self._complete = True
 
     def _prime(self, chars) -> None:
-        words, logtotal, log = self.words, self.logtotal, math.log
+        words, shards, loaded = self.words, self._shards, self._loaded
         for ch in chars:
-            if ch not in self._loaded:
-                self._loaded.add(ch)
-                blob = self._shards.get(ch)
+            if ch not in loaded:
+                loaded.add(ch)
+                blob = shards.get(ch)
                 if blob is not None:
-                    words.update(
-                        (w, log(f) - logtotal if f else None)
-                        for w, f in marshal.loads(blob).items()
-                    )
+                    words.update(marshal.loads(blob))
 
     def cut(self, text: str) -> list[str]:
         """The pieces ``jieba.Tokenizer.cut(text, HMM=False)`` yields, as a list."""

@@ -287,3 +287,54 @@ def test_evaluate_human_table(default_model):
     assert (
         "macro-F1" in result.output and "治安管理" in result.output and "coverage" in result.output
     )
+
+
+def test_suggest_label_in_excel_then_train_add(default_model, corpus, models_root, tmp_path):
+    """The README's loop: suggest → fill the sheet in Excel → train --add → roll back."""
+    pool = tmp_path / "new.txt"
+    pool.write_text("\n".join(NEW_TEXTS + ["=1+1 交警查车态度很凶"]) + "\n", encoding="utf-8")
+    sheet = tmp_path / "to_label.xlsx"
+    runner = CliRunner()
+    result = runner.invoke(cli, ["suggest", str(pool), "-n", "8", "-o", str(sheet)])
+    assert result.exit_code == 0, result.output
+    wb = openpyxl.load_workbook(sheet)
+    ws = wb.worksheets[0]
+    header = [c.value for c in ws[1]]
+    t_col, s_col, x_col = (
+        header.index("topic") + 1,
+        header.index("stance") + 1,
+        header.index("text") + 1,
+    )
+    texts = []
+    for r in range(2, ws.max_row + 1):
+        text = ws.cell(r, x_col).value
+        texts.append(text.lstrip("'"))
+        ws.cell(r, t_col).value = "队伍建设" if "态度" in text else "治安管理"
+        ws.cell(r, s_col).value = "批评"
+    wb.save(sheet)
+    result = runner.invoke(
+        cli, ["train", "--add", str(sheet), "--corpus", str(corpus), "--promote", "--force", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "before" in result.output and "after" in result.output
+    added = read_jsonl(next((corpus / "added").glob("*.jsonl")))
+    assert sorted(r.text for r in added) == sorted(texts)
+    assert not any(r.text.startswith("'") for r in added)  # the anti-formula apostrophe is undone
+    assert runner.invoke(cli, ["models", "use", "default"]).exit_code == 0
+
+
+def test_cli_prediction_path_never_loads_pickle_machinery(default_model):
+    code = (
+        "import sys\n"
+        "from nlp_pipeline.cli import cli\n"
+        "from click.testing import CliRunner\n"
+        "r = CliRunner().invoke(cli, ['triage', '交警辛苦了'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "bad = [m for m in ('sklearn', 'joblib', 'scipy', 'pickle') if m in sys.modules]\n"
+        "print(','.join(bad))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy()
+    )
+    assert out.returncode == 0, out.stderr
+    assert "sklearn" not in out.stdout and "joblib" not in out.stdout and "scipy" not in out.stdout
