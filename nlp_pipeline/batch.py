@@ -221,7 +221,10 @@ def classify_file(
             buffer = []
             for result in classify_values(texts(), model_dir, jobs=jobs, chunk_rows=chunk_rows):
                 row = pending.popleft()
-                out = {renames.get(c, c): row.values.get(c, "") for c in table.columns}
+                if renames:
+                    out = {renames.get(c, c): row.values.get(c, "") for c in table.columns}
+                else:  # the reader's dict is ours and already in column order
+                    out = row.values
                 if row.error:
                     result = _empty_result(row.error)
                 out.update(result)

@@ -51,6 +51,9 @@ _EXACT_FLOAT_INT = 2**53  # larger integers lose digits in Excel (e.g. ID card n
 _BUFFER_CHARS = 1 << 20
 
 
+_FORMULA_FIRST = frozenset(FORMULA_PREFIXES)
+
+
 def neutralize_formula(value: object) -> object:
     """Prefix ``'`` to a string starting with ``= + - @``, tab or CR; return others unchanged.
 
@@ -389,6 +392,8 @@ class _CsvSink(_BufferedTextSink):
 
 
 def _csv_value(value: object) -> object:
+    if type(value) is str:  # the common case first: this runs for every cell of a batch
+        return "'" + value if value[:1] in _FORMULA_FIRST else value
     if value is None:
         return ""
     if isinstance(value, bool):
