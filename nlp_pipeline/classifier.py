@@ -12,6 +12,8 @@ Its import path is part of the saved-model format.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
@@ -60,6 +62,7 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
 
     def fit(self, X, y):
+        started = time.perf_counter()
         y = np.asarray(y)
         self.classes_ = np.unique(y)
         y_index = np.searchsorted(self.classes_, y)
@@ -69,10 +72,12 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
             svc = self._svc().fit(X[train_idx], y[train_idx])
             oof[test_idx] = svc.decision_function(X[test_idx])
         self.scale_ = fit_temperature(oof, y_index)
+        calibrated = time.perf_counter()
         final = self._svc().fit(X, y)
         self.coef_ = final.coef_
         self.intercept_ = final.intercept_
         self.n_features_in_ = X.shape[1]
+        self.seconds_ = {"calibrate": calibrated - started, "fit": time.perf_counter() - calibrated}
         return self
 
     def decision_function(self, X) -> np.ndarray:

@@ -266,14 +266,18 @@ _cache: dict[str, list[str]] | None = None
 
 
 @contextmanager
-def token_cache():
+def token_cache(seed: dict[str, list[str]] | None = None):
     """Memoise ``tokenize`` inside the block (training re-reads the same texts per fold).
 
+    ``seed`` pre-fills it (training sends the tokens it computed to its worker processes).
     Off by default so that batch throughput is measured without it.
     """
     global _cache
-    previous, _cache = _cache, {} if _cache is None else _cache
+    previous = _cache
+    _cache = {} if _cache is None else _cache
+    if seed:
+        _cache.update(seed)
     try:
-        yield
+        yield _cache
     finally:
         _cache = previous

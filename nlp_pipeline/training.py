@@ -8,6 +8,7 @@ prediction time.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -72,32 +73,72 @@ def fit_heads(texts: Sequence[str], labels: dict[str, Sequence[str]], config: Tr
     }
 
 
+def _fold(prepared, labels, train_idx, test_idx, config, tokens) -> dict[str, np.ndarray]:
+    """One cross-validation fold: fit on ``train_idx``, predict ``test_idx`` (worker job)."""
+    with token_cache(tokens):
+        features = build_features(config.features)
+        X_train = features.fit_transform([prepared[i] for i in train_idx])
+        X_test = features.transform([prepared[i] for i in test_idx])
+        out = {}
+        for head, y in labels.items():
+            y = np.asarray(y)
+            clf = build_classifier(config.head(head), config.seed).fit(X_train, y[train_idx])
+            out[head] = clf.predict_proba(X_test)
+        return out
+
+
+def _fit_job(texts, labels, config, tokens) -> tuple[dict, dict[str, float]]:
+    """The final fit (worker job), with the time of its phases."""
+    with token_cache(tokens):
+        started = time.perf_counter()
+        pipelines = fit_heads(texts, labels, config)
+        total = time.perf_counter() - started
+    clf = [p.named_steps["clf"].seconds_ for p in pipelines.values()]
+    phases = {k: sum(c[k] for c in clf) for k in ("calibrate", "fit")}
+    phases["features"] = total - phases["calibrate"] - phases["fit"]
+    return pipelines, {f"final_{k}": v for k, v in phases.items()}
+
+
+def _run(jobs: list, n_jobs: int) -> list:
+    if n_jobs == 1:
+        return [fn(*args) for fn, args in jobs]
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs)(delayed(fn)(*args) for fn, args in jobs)
+
+
+def _fold_jobs(prepared, labels, config, tokens) -> tuple[list, list]:
+    from sklearn.model_selection import StratifiedKFold
+
+    strata = [f"{a}|{b}" for a, b in zip(*labels.values(), strict=True)]
+    folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
+    splits = list(folds.split(np.zeros(len(strata)), strata))
+    jobs = [(_fold, (prepared, labels, tr, te, config, tokens)) for tr, te in splits]
+    return jobs, [te for _, te in splits]
+
+
+def _assemble_oof(results: list, test_parts: list, n: int) -> dict[str, np.ndarray]:
+    out: dict[str, np.ndarray] = {}
+    for result, test_idx in zip(results, test_parts, strict=True):
+        for head, proba in result.items():
+            if head not in out:
+                out[head] = np.zeros((n, proba.shape[1]))
+            out[head][test_idx] = proba
+    return out
+
+
 def out_of_fold(
-    texts: Sequence[str], labels: dict[str, Sequence[str]], config: TrainConfig
+    texts: Sequence[str], labels: dict[str, Sequence[str]], config: TrainConfig, n_jobs: int = 1
 ) -> dict[str, np.ndarray]:
     """Calibrated probabilities for every text from models that never saw it.
 
     Folds are stratified by topic × stance; features and calibration are refitted inside
-    every fold, so nothing of the held-out part leaks into its prediction.
+    every fold, so nothing of the held-out part leaks into its prediction. The result does
+    not depend on ``n_jobs``.
     """
-    from sklearn.model_selection import StratifiedKFold
-
-    prepared = np.array(prepare_many(texts), dtype=object)
-    strata = [f"{a}|{b}" for a, b in zip(*labels.values(), strict=True)]
-    folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
-    out = {head: None for head in labels}
-    for train_idx, test_idx in folds.split(np.zeros(len(strata)), strata):
-        features = build_features(config.features)
-        X_train = features.fit_transform(list(prepared[train_idx]))
-        X_test = features.transform(list(prepared[test_idx]))
-        for head, y in labels.items():
-            y = np.asarray(y)
-            clf = build_classifier(config.head(head), config.seed).fit(X_train, y[train_idx])
-            proba = clf.predict_proba(X_test)
-            if out[head] is None:
-                out[head] = np.zeros((len(strata), len(clf.classes_)))
-            out[head][test_idx] = proba
-    return out
+    prepared = prepare_many(texts)
+    jobs, test_parts = _fold_jobs(prepared, labels, config, None)
+    return _assemble_oof(_run(jobs, n_jobs), test_parts, len(prepared))
 
 
 @dataclass
@@ -114,7 +155,10 @@ class TrainResult:
 
 
 def train(
-    records: Sequence[Record], config: TrainConfig | None = None, progress: Progress | None = None
+    records: Sequence[Record],
+    config: TrainConfig | None = None,
+    progress: Progress | None = None,
+    n_jobs: int | None = None,
 ) -> TrainResult:
     """Fit both heads on ``records`` and measure them by cross-validation on those records.
 
@@ -126,22 +170,25 @@ def train(
     texts = [r.text for r in records]
     labels = {head: [getattr(r, head) for r in records] for head in HEAD_NAMES}
     timings: dict[str, float] = {}
-    with token_cache():
+    n_jobs = n_jobs or os.cpu_count() or 1
+    with token_cache() as cache:
         t0 = time.perf_counter()
         say("分词 tokenize")
-        for text in prepare_many(texts):
-            tokenize(text)  # fills the cache once for every fold
+        prepared = prepare_many(texts)
+        for text in prepared:
+            tokenize(text)  # once, shared with every fold
         timings["tokenize"] = time.perf_counter() - t0
+        tokens = dict(cache) if n_jobs > 1 else None  # worker processes get a copy
 
         t0 = time.perf_counter()
-        say(f"交叉验证 cross-validate ({config.cv_folds} folds)")
-        oof = out_of_fold(texts, labels, config)
-        timings["cross_validate"] = time.perf_counter() - t0
-
-        t0 = time.perf_counter()
-        say("训练 fit + calibrate")
-        pipelines = fit_heads(texts, labels, config)
-        timings["fit_calibrate"] = time.perf_counter() - t0
+        say(f"交叉验证 + 训练 cross-validate ({config.cv_folds} folds) + fit, {n_jobs} 进程")
+        # The folds and the final fit are independent: one parallel batch of jobs.
+        jobs, test_parts = _fold_jobs(prepared, labels, config, tokens)
+        results = _run([*jobs, (_fit_job, (texts, labels, config, tokens))], n_jobs)
+        pipelines, final_phases = results.pop()
+        oof = _assemble_oof(results, test_parts, len(prepared))
+        timings["cross_validate_and_fit"] = time.perf_counter() - t0
+        timings.update(final_phases)  # inside the line above, measured in the worker
 
     t0 = time.perf_counter()
     details, conf, correct = {}, {}, {}
