@@ -48,6 +48,16 @@ NEW_TEXTS = [
 ]
 
 
+def write_new_labels(path):
+    """NEW_TEXTS labelled public_order / criticism, as a JSONL file."""
+    lines = (
+        json.dumps({"text": t, "topic": "public_order", "stance": "criticism"}, ensure_ascii=False)
+        for t in NEW_TEXTS
+    )
+    path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
 def write_xlsx(path, rows, header=("意见内容", "主题", "立场")):
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -171,17 +181,7 @@ def test_gate_blocks_a_deliberately_mislabelled_file(default_model, corpus, mode
 def test_rollback_restores_exact_previous_predictions(default_model, corpus, models_root, tmp_path):
     texts = [r.text for r in read_jsonl(CORPUS / "test.jsonl")[:60]]
     before = [p.to_dict() for p in Predictor(version_dir("default")).predict(texts)]
-    add = tmp_path / "labels.jsonl"
-    add.write_text(
-        "".join(
-            json.dumps(
-                {"text": t, "topic": "public_order", "stance": "criticism"}, ensure_ascii=False
-            )
-            + "\n"
-            for t in NEW_TEXTS
-        ),
-        encoding="utf-8",
-    )
+    add = write_new_labels(tmp_path / "labels.jsonl")
     runner = CliRunner()
     result = runner.invoke(
         cli, ["train", "--add", str(add), "--corpus", str(corpus), "--promote", "--force", "-q"]
@@ -217,17 +217,7 @@ def test_stale_lock_of_a_dead_process_is_taken_over(default_model, corpus, model
 def test_killing_a_training_leaves_default_and_corpus_byte_identical(
     default_model, corpus, models_root, tmp_path, delay
 ):
-    add = tmp_path / "labels.jsonl"
-    add.write_text(
-        "".join(
-            json.dumps(
-                {"text": t, "topic": "public_order", "stance": "criticism"}, ensure_ascii=False
-            )
-            + "\n"
-            for t in NEW_TEXTS
-        ),
-        encoding="utf-8",
-    )
+    add = write_new_labels(tmp_path / "labels.jsonl")
     models_before, corpus_before = snapshot(default_model), snapshot(corpus)
     env = {**os.environ, "OPINIONS_MODELS_DIR": str(models_root)}
     proc = subprocess.Popen(
