@@ -191,8 +191,9 @@ class TableReader:
         if self.path == "-":
             return self._open_stdin(encoding, sheet, fmt)
         name = self.path
+        head = _read_head(name)  # missing file or a folder: say so before the extension
         chosen = _format_for(name, fmt)
-        _check_magic(name, chosen, _read_head(name))
+        _check_magic(name, chosen, head)
         if chosen == "xlsx":
             return _XlsxSource(name, name, sheet)
         with open(name, "rb") as stream:

@@ -663,3 +663,10 @@ def test_no_text_input_crashes_the_reader(tmp_path, text, ext):
     assert numbers == sorted(set(numbers)) and all(n >= 1 for n in numbers)
     for row in rows:
         assert (row.error is not None and row.values == {}) or list(row.values) == table.columns
+
+
+def test_folder_without_extension_is_named_as_a_folder(tmp_path):
+    folder = tmp_path / "exports"
+    folder.mkdir()
+    with pytest.raises(InputError, match="文件夹"):
+        open_table(folder)
