@@ -31,7 +31,6 @@ class HeadConfig:
 
     C: float = 1.0
     class_weight: str | None = "balanced"
-    calibration_folds: int = 3
 
 
 @dataclass
@@ -41,6 +40,8 @@ class TrainConfig:
     features: FeatureConfig = field(default_factory=FeatureConfig)
     topic: HeadConfig = field(default_factory=HeadConfig)
     stance: HeadConfig = field(default_factory=HeadConfig)
+    # Folds of the cross-validation that measures the model; its out-of-fold scores also
+    # calibrate the probabilities (one temperature per head) and choose the review thresholds.
     cv_folds: int = 5
     # Comments not routed to review must have both labels right this often on held-out
     # (out-of-fold) data; a point above 0.95 leaves room for the move to unseen data.

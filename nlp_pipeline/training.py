@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from nlp_pipeline.classifier import CalibratedLinearSVC
+from nlp_pipeline.classifier import CalibratedLinearSVC, fit_temperature, softmax
 from nlp_pipeline.config import FeatureConfig, HeadConfig, TrainConfig
 from nlp_pipeline.corpus import Record
 from nlp_pipeline.evaluation import choose_thresholds, flat_metrics, head_metrics, routing_metrics
@@ -45,9 +45,9 @@ def build_features(cfg: FeatureConfig):
     )
 
 
-def build_classifier(cfg: HeadConfig, seed: int) -> CalibratedLinearSVC:
+def build_classifier(cfg: HeadConfig, seed: int, scale: float | None = None) -> CalibratedLinearSVC:
     return CalibratedLinearSVC(
-        C=cfg.C, class_weight=cfg.class_weight, cv=cfg.calibration_folds, random_state=seed
+        C=cfg.C, class_weight=cfg.class_weight, random_state=seed, scale=scale
     )
 
 
@@ -60,43 +60,100 @@ def assemble_pipeline(features, classifier):
     return Pipeline([("prepare", prepare), ("features", features), ("clf", classifier)])
 
 
-def fit_heads(texts: Sequence[str], labels: dict[str, Sequence[str]], config: TrainConfig) -> dict:
-    """Fit the shared features and one classifier per head; return the pipelines."""
+def fit_heads(
+    texts: Sequence[str],
+    labels: dict[str, Sequence[str]],
+    config: TrainConfig,
+    scales: dict[str, float] | None = None,
+) -> dict:
+    """Fit the shared features and one classifier per head; return the pipelines.
+
+    Without ``scales`` each classifier calibrates itself on inner folds.
+    """
     prepared = prepare_many(texts)
     features = build_features(config.features)
     X = features.fit_transform(prepared)
     return {
         head: assemble_pipeline(
-            features, build_classifier(config.head(head), config.seed).fit(X, list(y))
+            features,
+            build_classifier(config.head(head), config.seed, (scales or {}).get(head)).fit(
+                X, list(y)
+            ),
         )
         for head, y in labels.items()
     }
 
 
-def _fold(prepared, labels, train_idx, test_idx, config, tokens) -> dict[str, np.ndarray]:
-    """One cross-validation fold: fit on ``train_idx``, predict ``test_idx`` (worker job)."""
-    with token_cache(tokens):
-        features = build_features(config.features)
-        X_train = features.fit_transform([prepared[i] for i in train_idx])
-        X_test = features.transform([prepared[i] for i in test_idx])
-        out = {}
-        for head, y in labels.items():
-            y = np.asarray(y)
-            clf = build_classifier(config.head(head), config.seed).fit(X_train, y[train_idx])
-            out[head] = clf.predict_proba(X_test)
-        return out
+def count_blocks(prepared: Sequence[str], cfg: FeatureConfig) -> list:
+    """Raw term counts of every text, per feature block (word, char), vocabulary = all terms.
+
+    Counting is the expensive part of fitting a TF-IDF vectorizer; cross-validation counts
+    once here and derives each fold's TF-IDF from these counts (``fold_tfidf``).
+    """
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    analyzers = (
+        WordAnalyzer(cfg.word_ngram_max),
+        CharAnalyzer(cfg.char_ngram_min, cfg.char_ngram_max),
+    )
+    return [CountVectorizer(analyzer=a).fit_transform(prepared).tocsr() for a in analyzers]
+
+
+def fold_tfidf(blocks: list, train_idx, test_idx, cfg: FeatureConfig):
+    """What ``build_features(cfg)`` fitted on the ``train_idx`` rows gives for both parts.
+
+    Same vocabulary rule (document frequency >= min_df in the training rows), same smoothed
+    idf, sublinear tf and l2 norm per block; only the column order differs, which a linear
+    model does not see. ``tests/test_training.py`` checks the equivalence.
+    """
+    from scipy.sparse import diags, hstack
+    from sklearn.preprocessing import normalize
+
+    parts: tuple[list, list] = ([], [])
+    for counts in blocks:
+        train = counts[train_idx]
+        df = np.bincount(train.indices, minlength=counts.shape[1])
+        keep = np.flatnonzero(df >= cfg.min_df)
+        idf = np.log((1 + len(train_idx)) / (1 + df[keep])) + 1.0
+        for rows, out in ((train, parts[0]), (counts[test_idx], parts[1])):
+            X = rows[:, keep].astype(np.float64)
+            if cfg.sublinear_tf:
+                X.data = np.log(X.data) + 1.0
+            out.append(normalize(X @ diags(idf), norm="l2"))
+    return hstack(parts[0]).tocsr(), hstack(parts[1]).tocsr()
+
+
+def _fold(blocks, labels, train_idx, test_idx, config) -> dict[str, np.ndarray]:
+    """One cross-validation fold: fit on ``train_idx``, score ``test_idx`` (worker job)."""
+    X_train, X_test = fold_tfidf(blocks, train_idx, test_idx, config.features)
+    out = {}
+    for head, y in labels.items():
+        y = np.asarray(y)
+        clf = build_classifier(config.head(head), config.seed, scale=1.0).fit(X_train, y[train_idx])
+        out[head] = clf.decision_function(X_test)
+    return out
 
 
 def _fit_job(texts, labels, config, tokens) -> tuple[dict, dict[str, float]]:
-    """The final fit (worker job), with the time of its phases."""
+    """The final fit (worker job), with the time of its phases; temperatures set later."""
     with token_cache(tokens):
         started = time.perf_counter()
-        pipelines = fit_heads(texts, labels, config)
+        placeholder = dict.fromkeys(labels, 1.0)
+        pipelines = fit_heads(texts, labels, config, scales=placeholder)
         total = time.perf_counter() - started
-    clf = [p.named_steps["clf"].seconds_ for p in pipelines.values()]
-    phases = {k: sum(c[k] for c in clf) for k in ("calibrate", "fit")}
-    phases["features"] = total - phases["calibrate"] - phases["fit"]
-    return pipelines, {f"final_{k}": v for k, v in phases.items()}
+    svm = sum(p.named_steps["clf"].seconds_["fit"] for p in pipelines.values())
+    return pipelines, {"final_features": total - svm, "final_svm": svm}
+
+
+def calibrate(scores: dict[str, np.ndarray], labels: dict[str, Sequence[str]]) -> tuple[dict, dict]:
+    """Temperatures fitted on out-of-fold scores, and the calibrated probabilities."""
+    scales, proba = {}, {}
+    for head, z in scores.items():
+        classes = sorted(set(labels[head]))
+        y_index = np.searchsorted(classes, labels[head])
+        scales[head] = fit_temperature(z, y_index)
+        proba[head] = softmax(scales[head] * z)
+    return scales, proba
 
 
 def _run(jobs: list, n_jobs: int) -> list:
@@ -107,13 +164,13 @@ def _run(jobs: list, n_jobs: int) -> list:
     return Parallel(n_jobs=n_jobs)(delayed(fn)(*args) for fn, args in jobs)
 
 
-def _fold_jobs(prepared, labels, config, tokens) -> tuple[list, list]:
+def _fold_jobs(blocks, labels, config) -> tuple[list, list]:
     from sklearn.model_selection import StratifiedKFold
 
     strata = [f"{a}|{b}" for a, b in zip(*labels.values(), strict=True)]
     folds = StratifiedKFold(n_splits=config.cv_folds, shuffle=True, random_state=config.seed)
     splits = list(folds.split(np.zeros(len(strata)), strata))
-    jobs = [(_fold, (prepared, labels, tr, te, config, tokens)) for tr, te in splits]
+    jobs = [(_fold, (blocks, labels, tr, te, config)) for tr, te in splits]
     return jobs, [te for _, te in splits]
 
 
@@ -137,8 +194,10 @@ def out_of_fold(
     not depend on ``n_jobs``.
     """
     prepared = prepare_many(texts)
-    jobs, test_parts = _fold_jobs(prepared, labels, config, None)
-    return _assemble_oof(_run(jobs, n_jobs), test_parts, len(prepared))
+    with token_cache():
+        blocks = count_blocks(prepared, config.features)
+    jobs, test_parts = _fold_jobs(blocks, labels, config)
+    return calibrate(_assemble_oof(_run(jobs, n_jobs), test_parts, len(prepared)), labels)[1]
 
 
 @dataclass
@@ -181,14 +240,26 @@ def train(
         tokens = dict(cache) if n_jobs > 1 else None  # worker processes get a copy
 
         t0 = time.perf_counter()
+        say("计数 count terms")
+        blocks = count_blocks(prepared, config.features)  # once, for every fold
+        timings["count"] = time.perf_counter() - t0
+
+        t0 = time.perf_counter()
         say(f"交叉验证 + 训练 cross-validate ({config.cv_folds} folds) + fit, {n_jobs} 进程")
         # The folds and the final fit are independent: one parallel batch of jobs.
-        jobs, test_parts = _fold_jobs(prepared, labels, config, tokens)
+        jobs, test_parts = _fold_jobs(blocks, labels, config)
         results = _run([*jobs, (_fit_job, (texts, labels, config, tokens))], n_jobs)
         pipelines, final_phases = results.pop()
-        oof = _assemble_oof(results, test_parts, len(prepared))
+        scores = _assemble_oof(results, test_parts, len(prepared))
         timings["cross_validate_and_fit"] = time.perf_counter() - t0
         timings.update(final_phases)  # inside the line above, measured in the worker
+
+        t0 = time.perf_counter()
+        say("校准 calibrate")
+        scales, oof = calibrate(scores, labels)
+        for head, pipe in pipelines.items():
+            pipe.named_steps["clf"].set_scale(scales[head])
+        timings["calibrate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
     details, conf, correct = {}, {}, {}
