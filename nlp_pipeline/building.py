@@ -9,11 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from nlp_pipeline.config import TrainConfig
 from nlp_pipeline.corpus import Record, read_corpus, sha256_files
-from nlp_pipeline.evaluation import flat_metrics, head_metrics, routing_metrics
+from nlp_pipeline.evaluation import flat_metrics, routing_metrics, score_heads, top_labels
 from nlp_pipeline.model_files import HEAD_NAMES, write_model_dir
 from nlp_pipeline.training import Progress, TrainResult, train
 
@@ -23,16 +21,13 @@ def evaluate_pipelines(
 ) -> tuple[dict, dict]:
     """Test metrics of fitted pipelines on labelled records: (flat dict, per-head details)."""
     texts = [r.text for r in records]
-    details, conf, correct = {}, {}, {}
+    truth = {head: [getattr(r, head) for r in records] for head in HEAD_NAMES}
+    pred, conf = {}, {}
     for head in HEAD_NAMES:
         pipe = pipelines[head]
-        proba = pipe.predict_proba(texts)
         classes = list(pipe.named_steps["clf"].classes_)
-        pred = [classes[i] for i in proba.argmax(axis=1)]
-        truth = [getattr(r, head) for r in records]
-        conf[head] = proba.max(axis=1)
-        correct[head] = np.array([p == t for p, t in zip(pred, truth, strict=True)])
-        details[head] = head_metrics(head, truth, pred, conf[head])
+        pred[head], conf[head] = top_labels(pipe.predict_proba(texts), classes)
+    details, correct = score_heads(truth, pred, conf)
     routing = routing_metrics(
         conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds
     )

@@ -131,6 +131,24 @@ def flat_metrics(prefix: str, metrics: dict[str, dict], routing: dict | None = N
     return out
 
 
+def top_labels(proba: np.ndarray, classes: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The most probable label of every row, and its probability."""
+    return [classes[i] for i in proba.argmax(axis=1)], proba.max(axis=1)
+
+
+def score_heads(
+    truth: dict[str, Sequence[str]], pred: dict[str, Sequence[str]], conf: dict[str, np.ndarray]
+) -> tuple[dict, dict[str, np.ndarray]]:
+    """``head_metrics`` of every head, and per head which predictions were right."""
+    details, correct = {}, {}
+    for head in truth:
+        correct[head] = np.array(
+            [a == b for a, b in zip(truth[head], pred[head], strict=True)], dtype=bool
+        )
+        details[head] = head_metrics(head, truth[head], pred[head], conf[head])
+    return details, correct
+
+
 def evaluate_predictions(
     records, predictions, thresholds: dict[str, float], prefix: str = "eval"
 ) -> dict:
@@ -139,13 +157,11 @@ def evaluate_predictions(
     Returns a flat dict of headline numbers (``{prefix}_topic_macro_f1`` …) plus
     ``details`` (per-head per-class tables and confusion matrices) and ``review``.
     """
-    details, conf, correct = {}, {}, {}
-    for head in ("topic", "stance"):
-        truth = [getattr(r, head) for r in records]
-        pred = [getattr(p, head) for p in predictions]
-        conf[head] = np.array([getattr(p, f"{head}_confidence") for p in predictions])
-        correct[head] = np.array([a == b for a, b in zip(truth, pred, strict=True)])
-        details[head] = head_metrics(head, truth, pred, conf[head])
+    heads = ("topic", "stance")
+    truth = {h: [getattr(r, h) for r in records] for h in heads}
+    pred = {h: [getattr(p, h) for p in predictions] for h in heads}
+    conf = {h: np.array([getattr(p, f"{h}_confidence") for p in predictions]) for h in heads}
+    details, correct = score_heads(truth, pred, conf)
     routing = routing_metrics(
         conf["topic"], conf["stance"], correct["topic"], correct["stance"], thresholds
     )

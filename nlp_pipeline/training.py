@@ -18,7 +18,13 @@ import numpy as np
 from nlp_pipeline.classifier import CalibratedLinearSVC, fit_temperature, softmax
 from nlp_pipeline.config import FeatureConfig, HeadConfig, TrainConfig
 from nlp_pipeline.corpus import Record
-from nlp_pipeline.evaluation import choose_thresholds, flat_metrics, head_metrics, routing_metrics
+from nlp_pipeline.evaluation import (
+    choose_thresholds,
+    flat_metrics,
+    routing_metrics,
+    score_heads,
+    top_labels,
+)
 from nlp_pipeline.features import CharAnalyzer, WordAnalyzer
 from nlp_pipeline.normalize import prepare_many
 from nlp_pipeline.tokenize import token_cache, tokenize
@@ -262,13 +268,10 @@ def train(
         timings["calibrate"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    details, conf, correct = {}, {}, {}
+    pred, conf = {}, {}
     for head in HEAD_NAMES:
-        classes = sorted(set(labels[head]))
-        pred = [classes[i] for i in oof[head].argmax(axis=1)]
-        conf[head] = oof[head].max(axis=1)
-        correct[head] = np.array([p == t for p, t in zip(pred, labels[head], strict=True)])
-        details[head] = head_metrics(head, labels[head], pred, conf[head])
+        pred[head], conf[head] = top_labels(oof[head], sorted(set(labels[head])))
+    details, correct = score_heads(labels, pred, conf)
     thresholds = choose_thresholds(
         conf["topic"], conf["stance"], correct["topic"], correct["stance"], config.target_precision
     )
