@@ -22,10 +22,10 @@ HEADS = ("topic", "stance")
 
 
 def ours(train, test):
-    from nlp_pipeline.corpus import Record
-    from nlp_pipeline.model_files import write_model_dir
-    from nlp_pipeline.predictor import Predictor
-    from nlp_pipeline.training import train as fit
+    from nlp_pipeline.data.corpus import Record
+    from nlp_pipeline.model.format import write_model_dir
+    from nlp_pipeline.model.predictor import Predictor
+    from nlp_pipeline.training.fit import train as fit
 
     recs = [Record(r["text"], r["topic"], r["stance"]) for r in train]
     t = time.perf_counter()

@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--added", type=int, default=10_000)
     args = parser.parse_args()
-    from nlp_pipeline.retraining import retrain
+    from nlp_pipeline.training.retrain import retrain
 
     train = [
         json.loads(x) for x in (CORPUS / "train.jsonl").read_text(encoding="utf-8").splitlines()

@@ -14,9 +14,9 @@ import time
 from _common import read_records, save
 from sklearn.metrics import f1_score
 
-from nlp_pipeline.config import FeatureConfig, HeadConfig, TrainConfig
-from nlp_pipeline.tokenize import token_cache
-from nlp_pipeline.training import out_of_fold
+from nlp_pipeline.text.tokens import token_cache
+from nlp_pipeline.training.config import FeatureConfig, HeadConfig, TrainConfig
+from nlp_pipeline.training.fit import out_of_fold
 
 GRID = {
     "word_ngram_max": [1, 2],

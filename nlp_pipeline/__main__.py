@@ -1,3 +1,3 @@
-from nlp_pipeline.cli import main
+from nlp_pipeline.cli.main import main
 
 main()

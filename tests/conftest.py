@@ -12,7 +12,7 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 CORPUS = REPO / "corpora"
 SHIPPED_MODEL = REPO / "models" / "default"
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parent / "fixtures"
 PER_CELL = 30  # small-model training size per topic x stance cell
 
 
@@ -50,8 +50,8 @@ def small_corpus(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def small_model(small_corpus, tmp_path_factory) -> Path:
     """A model trained on the small corpus (about two seconds), shared read-only by tests."""
-    from nlp_pipeline.building import build_model
-    from nlp_pipeline.config import TrainConfig
+    from nlp_pipeline.training.build import build_model
+    from nlp_pipeline.training.config import TrainConfig
 
     target = tmp_path_factory.mktemp("trained") / "small"
     build_model(

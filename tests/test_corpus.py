@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from nlp_pipeline.labels import STANCES, TOPICS
-from nlp_pipeline.normalize import normalize
-from nlp_pipeline.similarity import similar_pairs
+from nlp_pipeline.taxonomy import STANCES, TOPICS
+from nlp_pipeline.text.normalize import normalize
+from nlp_pipeline.text.similarity import similar_pairs
 
 from .conftest import CORPUS
 

@@ -4,7 +4,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from nlp_pipeline.cli import cli
+from nlp_pipeline.cli.main import cli
 
 from .conftest import REPO
 
@@ -34,7 +34,7 @@ def test_every_command_is_in_the_readme(path):
 
 
 def test_label_guide_copy_matches_the_taxonomy():
-    from nlp_pipeline.labels import STANCES, TOPICS
+    from nlp_pipeline.taxonomy import STANCES, TOPICS
 
     guide = (REPO / "docs" / "LABELS.md").read_text(encoding="utf-8")
     for label_id, zh in {**TOPICS, **STANCES}.items():

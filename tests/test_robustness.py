@@ -8,10 +8,10 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from nlp_pipeline.batch import classify_file, classify_values
-from nlp_pipeline.cli import cli
-from nlp_pipeline.predictor import Predictor
-from nlp_pipeline.tokenize import tokenize
+from nlp_pipeline.cli.main import cli
+from nlp_pipeline.model.predictor import Predictor
+from nlp_pipeline.tasks.classify import classify_file, classify_values
+from nlp_pipeline.text.tokens import tokenize
 
 NASTY = st.sampled_from(
     [

@@ -20,9 +20,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from nlp_pipeline.labels import parse_label
-from nlp_pipeline.normalize import normalize
-from nlp_pipeline.similarity import similar_pairs
+from nlp_pipeline.taxonomy import parse_label
+from nlp_pipeline.text.normalize import normalize
+from nlp_pipeline.text.similarity import similar_pairs
 
 SEED = 20261127
 TEST_SHARE = 0.15

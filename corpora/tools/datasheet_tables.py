@@ -7,7 +7,7 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from nlp_pipeline.labels import STANCES, TOPICS
+from nlp_pipeline.taxonomy import STANCES, TOPICS
 
 HERE = Path(__file__).resolve().parent.parent
 

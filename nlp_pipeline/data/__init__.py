@@ -1,0 +1,1 @@
+"""Labelled data: the corpus files and the labelled files users add."""

@@ -1,0 +1,88 @@
+"""Labelled corpus files (JSONL, one record a line, per docs/LABELS.md)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+from nlp_pipeline.errors import InputError, LabelError, where
+from nlp_pipeline.taxonomy import parse_label
+
+
+@dataclass(frozen=True)
+class Record:
+    """One labelled comment."""
+
+    text: str
+    topic: str
+    stance: str
+    id: str = ""
+    source: str = ""
+
+
+def read_jsonl(path: str | Path) -> list[Record]:
+    """Read a labelled JSONL file; any bad line raises InputError naming file and line."""
+    path = Path(path)
+    records = []
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: 无法读取语料文件 ({exc})") from exc
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{where(path, number)}不是合法的 JSON ({exc.msg})") from exc
+        if not isinstance(obj, dict):
+            raise InputError(f"{where(path, number)}应为 JSON 对象")
+        text = obj.get("text")
+        if not isinstance(text, str) or not text.strip():
+            raise InputError(f"{where(path, number)}text 为空或不是文本")
+        try:
+            topic = parse_label("topic", obj.get("topic"))
+            stance = parse_label("stance", obj.get("stance"))
+        except LabelError as exc:
+            raise LabelError(f"{where(path, number)}{exc}") from exc
+        records.append(
+            Record(text, topic, stance, str(obj.get("id", "")), str(obj.get("source", "")))
+        )
+    return records
+
+
+def read_corpus(paths: Iterable[str | Path]) -> list[Record]:
+    """Concatenate several labelled JSONL files, in order."""
+    out: list[Record] = []
+    for p in paths:
+        out.extend(read_jsonl(p))
+    return out
+
+
+def sha256_files(paths: Iterable[str | Path]) -> str:
+    """One sha256 over the bytes of several files, in order (the corpus fingerprint)."""
+    digest = hashlib.sha256()
+    for p in paths:
+        digest.update(Path(p).read_bytes())
+    return digest.hexdigest()
+
+
+def training_files(corpus_dir: str | Path) -> list[Path]:
+    """The files a model trains on: ``train.jsonl`` then ``added/*.jsonl`` by name."""
+    corpus_dir = Path(corpus_dir)
+    files = [corpus_dir / "train.jsonl"]
+    added = corpus_dir / "added"
+    if added.is_dir():
+        files.extend(sorted(added.glob("*.jsonl")))
+    return files
+
+
+def write_jsonl(records: Iterable[Record | dict], path: str | Path) -> None:
+    """Write records as JSONL (UTF-8, Chinese kept readable)."""
+    with open(path, "w", encoding="utf-8", newline="\n") as fh:
+        for r in records:
+            obj = r if isinstance(r, dict) else {k: v for k, v in r.__dict__.items() if v != ""}
+            fh.write(json.dumps(obj, ensure_ascii=False) + "\n")

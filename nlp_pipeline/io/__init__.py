@@ -1,0 +1,1 @@
+"""Files in and out: encoding detection, streaming readers and atomic writers."""

@@ -1,0 +1,1 @@
+"""A trained model: its directory format, feature analyzers, data-only predictor, registry."""

@@ -1,0 +1,246 @@
+"""The model directory: fixed file names, a data-only export, sha256 checks.
+
+A model is a directory holding:
+
+- ``meta.json``      format version, labels with Chinese names, library versions, corpus
+                     sha256, the sha256 of every other file, config, metrics, thresholds;
+- ``features.json``  analyzer configs and vocabularies (terms in column order);
+- ``weights.npz``    idf vectors and calibrated coefficients, plain float arrays
+                     (read with ``allow_pickle=False``);
+- ``pipeline.joblib`` the fitted scikit-learn pipelines, for analysts (loaded only when
+                     asked for explicitly, after its sha256 checks out);
+- ``MODEL_CARD.md``  a short human description.
+
+The CLI predicts from ``features.json`` + ``weights.npz`` only: nothing is unpickled, so a
+tampered model cannot run code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import platform
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import numpy as np
+
+from nlp_pipeline.errors import ModelError
+from nlp_pipeline.taxonomy import HEADS
+
+FORMAT_VERSION = 1
+META = "meta.json"
+FEATURES = "features.json"
+WEIGHTS = "weights.npz"
+PIPELINE = "pipeline.joblib"
+CARD = "MODEL_CARD.md"
+CHECKED_FILES = (FEATURES, WEIGHTS, PIPELINE, CARD)
+HEAD_NAMES = ("topic", "stance")
+
+
+def sha256_file(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def library_versions() -> dict[str, str]:
+    import jieba
+    import sklearn
+
+    from nlp_pipeline import __version__
+
+    return {
+        "nlp_pipeline": __version__,
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "scikit-learn": sklearn.__version__,
+        "jieba": jieba.__version__,
+    }
+
+
+def export_arrays(pipelines: dict) -> tuple[dict, dict[str, np.ndarray]]:
+    """Turn the fitted pipelines into (features.json content, weight arrays).
+
+    Both heads share one fitted feature step (see ``training``); the export checks it.
+    """
+    features = pipelines["topic"].named_steps["features"]
+    if any(p.named_steps["features"] is not features for p in pipelines.values()):
+        raise ModelError("the heads do not share one feature step; cannot export")
+    blocks, arrays = [], {}
+    for i, (name, vec) in enumerate(features.transformer_list):
+        vocab = sorted(vec.vocabulary_, key=vec.vocabulary_.__getitem__)
+        blocks.append(
+            {
+                "name": name,
+                "analyzer": vec.analyzer.config(),
+                "sublinear_tf": bool(vec.sublinear_tf),
+                "norm": vec.norm,
+                "vocabulary": vocab,
+            }
+        )
+        arrays[f"idf_{i}"] = np.asarray(vec.idf_, dtype=np.float64)
+    labels = {}
+    for head, pipe in pipelines.items():
+        clf = pipe.named_steps["clf"]
+        # Temperature folded into the weights: softmax(scale * (Xw + b)).
+        arrays[f"{head}_coef"] = np.ascontiguousarray(clf.coef_ * clf.scale_, dtype=np.float64)
+        arrays[f"{head}_intercept"] = np.asarray(clf.intercept_ * clf.scale_, dtype=np.float64)
+        labels[head] = [str(c) for c in clf.classes_]
+    return {"format_version": FORMAT_VERSION, "blocks": blocks, "labels": labels}, arrays
+
+
+def _model_card(meta: dict) -> str:
+    m = meta.get("metrics", {})
+
+    def fmt(key: str) -> str:
+        v = m.get(key)
+        return f"{v:.3f}" if isinstance(v, float) else "—"
+
+    return "\n".join(
+        [
+            f"# Model {meta.get('version', '')}",
+            "",
+            "Triage of citizens' opinions for a public-security bureau: topic (6 classes) and",
+            "stance (3 classes) from word + character TF-IDF and calibrated linear SVMs.",
+            "",
+            f"- trained on {meta.get('n_train', '?')} records, corpus sha256 `{meta.get('corpus_sha256', '')[:16]}…`",
+            f"- parent version: {meta.get('parent') or '—'}",
+            f"- cross-validated macro-F1: topic {fmt('cv_topic_macro_f1')}, stance {fmt('cv_stance_macro_f1')}",
+            f"- test macro-F1: topic {fmt('test_topic_macro_f1')}, stance {fmt('test_stance_macro_f1')}",
+            f"- review routing: thresholds topic {meta['thresholds']['topic']:.3f}, stance "
+            f"{meta['thresholds']['stance']:.3f}; test coverage {fmt('test_review_coverage')}",
+            "",
+            "Intended use: sorting comments for a person to act on; every prediction flagged",
+            "`needs_review` should be read by staff. Not for decisions about individuals.",
+            "",
+        ]
+    )
+
+
+def write_model_dir(target: str | Path, pipelines: dict, meta: dict) -> Path:
+    """Write a complete model directory at ``target`` (which must not exist yet).
+
+    Everything is written into a temporary sibling directory first and renamed at the
+    end, so an interrupted save never leaves a half-written model under ``target``.
+    """
+    import joblib
+
+    target = Path(target)
+    if target.exists():
+        raise ModelError(f"{target}: 已存在，不会覆盖 (refusing to overwrite an existing model)")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; models are shared read-only data
+        features, arrays = export_arrays(pipelines)
+        (tmp / FEATURES).write_text(json.dumps(features, ensure_ascii=False), encoding="utf-8")
+        buf = io.BytesIO()
+        np.savez(buf, **arrays)
+        (tmp / WEIGHTS).write_bytes(buf.getvalue())
+        joblib.dump(pipelines, tmp / PIPELINE, compress=3)
+        meta = dict(meta)
+        meta["format_version"] = FORMAT_VERSION
+        meta["labels"] = {
+            head: [{"id": c, "zh": HEADS[head][c]} for c in features["labels"][head]]
+            for head in HEAD_NAMES
+        }
+        meta["libraries"] = library_versions()
+        (tmp / CARD).write_text(_model_card(meta), encoding="utf-8")
+        meta["files"] = {name: sha256_file(tmp / name) for name in CHECKED_FILES}
+        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        os.rename(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
+
+
+def read_meta(model_dir: str | Path) -> dict:
+    """Read and check ``meta.json``: present, valid JSON, this format version."""
+    model_dir = Path(model_dir)
+    path = model_dir / META
+    if not model_dir.is_dir():
+        raise ModelError(f"{model_dir}: 模型目录不存在 (model directory not found)")
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ModelError(f"{path}: 缺少 meta.json (missing file)") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelError(f"{path}: meta.json 已损坏 (cannot parse: {exc})") from exc
+    if not isinstance(meta, dict):
+        raise ModelError(f"{path}: meta.json 已损坏 (not an object)")
+    version = meta.get("format_version")
+    if version != FORMAT_VERSION:
+        raise ModelError(
+            f"{path}: 模型格式版本 {version!r} 与本程序支持的 {FORMAT_VERSION} 不符 "
+            "(model format version mismatch: retrain or upgrade nlp_pipeline)"
+        )
+    if not isinstance(meta.get("files"), dict):
+        raise ModelError(f"{path}: meta.json 缺少文件校验和 (no 'files' sha256 table)")
+    return meta
+
+
+def verify_file(model_dir: str | Path, meta: dict, name: str) -> Path:
+    """Check one file of the model against the sha256 recorded in meta.json."""
+    path = Path(model_dir) / name
+    expected = meta["files"].get(name)
+    if expected is None:
+        raise ModelError(f"{path}: meta.json 中没有此文件的校验和 (no sha256 recorded)")
+    if not path.is_file():
+        raise ModelError(f"{path}: 缺少模型文件 (missing file)")
+    actual = sha256_file(path)
+    if actual != expected:
+        raise ModelError(
+            f"{path}: sha256 不符，文件已被修改或损坏 (expected {expected[:12]}…, got {actual[:12]}…)"
+        )
+    return path
+
+
+def load_pipelines(model_dir: str | Path, *, trust: bool = False) -> dict:
+    """Load the joblib pipelines, for analysts. Unpickling runs code: ``trust=True`` is required."""
+    if not trust:
+        raise ModelError(
+            "pipeline.joblib 只能在明确信任该模型时加载 (pass trust=True / --trust: "
+            "unpickling a file can run code)"
+        )
+    import joblib
+
+    meta = read_meta(model_dir)
+    path = verify_file(model_dir, meta, PIPELINE)
+    with _old_module_paths():
+        return joblib.load(path)
+
+
+# Pipelines pickled before the package was split into subpackages name these modules.
+# They are aliased only while such a file is unpickled: no shim modules on disk.
+OLD_MODULE_PATHS = {
+    "nlp_pipeline.classifier": "nlp_pipeline.training.estimator",
+    "nlp_pipeline.features": "nlp_pipeline.model.features",
+    "nlp_pipeline.normalize": "nlp_pipeline.text.normalize",
+    "nlp_pipeline.tokenize": "nlp_pipeline.text.tokens",
+}
+
+
+@contextmanager
+def _old_module_paths() -> Iterator[None]:
+    import importlib
+
+    added = []
+    for old, new in OLD_MODULE_PATHS.items():
+        if old not in sys.modules:
+            sys.modules[old] = importlib.import_module(new)
+            added.append(old)
+    try:
+        yield
+    finally:
+        for old in added:
+            sys.modules.pop(old, None)

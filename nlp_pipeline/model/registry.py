@@ -1,0 +1,202 @@
+"""Where models live, which one is the default, and the lock that guards training.
+
+Layout of the models folder::
+
+    models/
+      default/            the model shipped with the project
+      20261127-1530-3fa9c2e/  a retrained version (date-time and short hash)
+      CURRENT             one line: the version in use (absent = "default")
+      .train.lock         present while a training runs
+
+Switching the default rewrites ``CURRENT`` through a temporary file and ``os.replace``,
+which is atomic: a reader sees the old or the new version, never a half-written name.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import socket
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from nlp_pipeline.errors import ModelError, TrainingError
+from nlp_pipeline.model.format import META
+
+ENV_MODELS = "OPINIONS_MODELS_DIR"
+POINTER = "CURRENT"
+LOCK = ".train.lock"
+DEFAULT = "default"
+_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
+
+
+def _package_dir() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def source_root() -> Path | None:
+    """The project checkout this package runs from, if any (editable install or source)."""
+    root = _package_dir().parent
+    if (root / "pyproject.toml").is_file() and (root / "models").is_dir():
+        return root
+    return None
+
+
+def bundled_default() -> Path | None:
+    """The default model copied into the wheel (``pip install .``)."""
+    path = _package_dir() / "_bundled_models" / DEFAULT
+    return path if (path / META).is_file() else None
+
+
+def models_root() -> Path:
+    """$OPINIONS_MODELS_DIR, else the checkout's ``models/``, else a per-user folder."""
+    env = os.environ.get(ENV_MODELS)
+    if env:
+        return Path(env)
+    root = source_root()
+    if root is not None:
+        return root / "models"
+    return Path.home() / ".nlp_pipeline" / "models"
+
+
+def current_version(root: Path | None = None) -> str:
+    root = root or models_root()
+    try:
+        name = (root / POINTER).read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        return DEFAULT
+    return name or DEFAULT
+
+
+def version_dir(version: str, root: Path | None = None) -> Path:
+    """Directory of a named version; the shipped default falls back to the bundled copy."""
+    if not _VERSION.match(version):
+        raise ModelError(f"版本名不合法: {version!r} (invalid version name)")
+    root = root or models_root()
+    path = root / version
+    if version == DEFAULT and not (path / META).is_file():
+        bundled = bundled_default()
+        if bundled is not None:
+            return bundled
+    return path
+
+
+def resolve_model(spec: str | os.PathLike | None = None, root: Path | None = None) -> Path:
+    """A model directory from ``--model``: None → the default, a folder path, or a version name."""
+    if spec is None:
+        return version_dir(current_version(root), root)
+    path = Path(spec)
+    if path.is_dir():
+        return path
+    if _VERSION.match(str(spec)) and (root or models_root()).joinpath(str(spec)).is_dir():
+        return version_dir(str(spec), root)
+    raise ModelError(f"{spec}: 找不到模型目录或版本 (no such model directory or version)")
+
+
+def read_version_meta(path: Path) -> dict:
+    try:
+        return json.loads((path / META).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def list_versions(root: Path | None = None) -> list[dict]:
+    """Every model version under the models folder, oldest first, with headline metrics."""
+    root = root or models_root()
+    current = current_version(root)
+    names = (
+        sorted(p.name for p in root.glob("*") if p.is_dir() and (p / META).is_file())
+        if root.is_dir()
+        else []
+    )
+    if DEFAULT not in names and bundled_default() is not None:
+        names.insert(0, DEFAULT)
+    out = []
+    for name in names:
+        meta = read_version_meta(version_dir(name, root))
+        out.append(
+            {
+                "version": name,
+                "default": name == current,
+                "created": meta.get("created", ""),
+                "parent": meta.get("parent"),
+                "n_train": meta.get("n_train"),
+                "metrics": meta.get("metrics", {}),
+                "promoted": meta.get("promotion", {}),
+            }
+        )
+    out.sort(key=lambda v: (v["version"] != DEFAULT, v["created"], v["version"]))
+    return out
+
+
+def set_current(version: str, root: Path | None = None) -> None:
+    """Make ``version`` the default, atomically."""
+    root = root or models_root()
+    path = version_dir(version, root)
+    if not (path / META).is_file():
+        raise ModelError(f"{path}: 没有这个模型版本 (no such version)")
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".{POINTER}.tmp-{os.getpid()}"
+    with open(tmp, "w", encoding="utf-8") as fh:
+        fh.write(version + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, root / POINTER)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+@contextmanager
+def training_lock(root: Path | None = None) -> Iterator[Path]:
+    """Exclusive lock for one training at a time in a models folder.
+
+    A lock left by a killed process (same host, pid gone) is taken over.
+    """
+    root = root or models_root()
+    root.mkdir(parents=True, exist_ok=True)
+    path = root / LOCK
+    me = {
+        "pid": os.getpid(),
+        "host": socket.gethostname(),
+        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
+    }
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                holder = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                holder = {}
+            stale = (
+                holder.get("host") == me["host"]
+                and isinstance(holder.get("pid"), int)
+                and not _pid_alive(holder["pid"])
+            )
+            if stale:
+                path.unlink(missing_ok=True)
+                continue
+            raise TrainingError(
+                f"另一个训练正在进行 (another training holds {path}: pid {holder.get('pid')}, "
+                f"since {holder.get('since')}); 请等它结束后再试"
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(me, fh)
+        break
+    try:
+        yield path
+    finally:
+        path.unlink(missing_ok=True)

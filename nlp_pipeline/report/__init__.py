@@ -1,0 +1,1 @@
+"""The summary report of a classified file: numbers (compute) and renderings (render)."""

@@ -1,0 +1,531 @@
+"""The summary report of a classified file: the numbers a bureau hands up.
+
+:func:`compute_report` reads what ``opinions classify`` wrote (.csv, .xlsx, .jsonl) — or
+rows from :func:`nlp_pipeline.tasks.classify.classify_texts` — in one streaming pass and returns
+plain data (dataclasses; :meth:`Report.to_dict` for JSON): counts and shares per topic and
+stance in the order of the label guide (every label present, zeros included), the
+topic × stance crosstab with totals, rows needing review and rows in error, confidence
+histograms, the most characteristic words of each topic, a few representative comments,
+and the list of comments to review. ``nlp_pipeline.report.render`` turns it into HTML,
+Markdown or XLSX.
+
+Personal data stays masked: every comment text a report holds has passed through
+:func:`nlp_pipeline.text.normalize.normalize` (phones, ID numbers, plates, e-mails and URLs
+replaced by placeholders); the raw text is never kept.
+
+Decisions worth knowing:
+
+* Shares of topics and stances are shares of the *classified* rows (rows without error);
+  the share needing review is too.
+* Characteristic terms are ranked by the log-odds ratio with an informative Dirichlet
+  prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"): each topic against all the
+  others, the prior being the whole section's word counts. Counts are numbers of comments
+  containing the word (a word repeated in one comment counts once), so one long letter
+  cannot dominate a topic.
+* With ``by``, every row belongs to exactly one group (blank values to ``BLANK_GROUP``), so
+  the group sections add up to the overall one.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import os
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import asdict, dataclass, field
+
+from nlp_pipeline.errors import InputError, LabelError, where
+from nlp_pipeline.tasks.classify import OUTPUT_FIELDS
+from nlp_pipeline.taxonomy import STANCES, TOPICS, parse_label
+
+REQUIRED_COLUMNS = ("topic", "stance")
+CONFIDENCE_EDGES = [round(i / 10, 1) for i in range(11)]
+"""Histogram bin edges 0.0, 0.1, … 1.0; the last bin includes 1.0."""
+MIN_TERM_COUNT = 2
+"""A characteristic term must occur in at least this many comments of its topic."""
+MIN_EXAMPLE_CHARS = 12
+MAX_EXAMPLE_CHARS = 160
+"""Representative comments are preferably this long: quotable, yet saying something."""
+MAX_SHOWN_CHARS = 500
+"""Comment texts in a report are cut to this many characters (the row number finds the rest)."""
+BLANK_GROUP = "（未填写）"
+NO_LABELS = "没有分类结果 (no topic/stance)"
+ROWS_SOURCE = "<rows>"
+
+_TRUE = {"true", "t", "yes", "y", "1", "是", "需要", "需复核", "需要复核", "√"}
+_FALSE = {"false", "f", "no", "n", "0", "否", "不需要", "无需复核", ""}
+_FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+# ---------------------------------------------------------------------------------------
+# The report's data
+
+
+@dataclass
+class Comment:
+    """One comment as a report shows it: masked text and predicted labels."""
+
+    number: int
+    """Row in the classified file (the line or sheet row a person finds it under)."""
+    text: str
+    """Normalised text with personal data masked, cut to ``MAX_SHOWN_CHARS``."""
+    topic: str = ""
+    stance: str = ""
+    topic_confidence: float | None = None
+    stance_confidence: float | None = None
+    needs_review: bool = False
+    group: str | None = None
+    error: str = ""
+
+
+@dataclass
+class Term:
+    """A characteristic word of a topic."""
+
+    term: str
+    count: int
+    """Comments of the topic that contain the word."""
+    score: float
+    """z-score of the log-odds ratio, topic against the other topics (higher: more typical)."""
+
+
+@dataclass
+class Histogram:
+    """Confidence distribution of one head over the classified rows."""
+
+    edges: list[float]
+    counts: list[int]
+    missing: int = 0
+    """Classified rows without a confidence value."""
+
+
+@dataclass
+class Crosstab:
+    """Topic × stance counts of the classified rows, with totals, in label-guide order."""
+
+    counts: dict[str, dict[str, int]]
+    row_totals: dict[str, int]
+    column_totals: dict[str, int]
+    total: int
+
+
+@dataclass
+class Section:
+    """Every table of the report for one set of rows: the whole file, or one group."""
+
+    name: str | None
+    """``None`` for the overall section, else the group's value."""
+    total: int
+    classified: int
+    errors: int
+    needs_review: int
+    topics: dict[str, int]
+    topic_shares: dict[str, float]
+    stances: dict[str, int]
+    stance_shares: dict[str, float]
+    crosstab: Crosstab
+    review_by_topic: dict[str, int]
+    confidence: dict[str, Histogram]
+    terms: dict[str, list[Term]]
+    examples: dict[str, list[Comment]]
+    review: list[Comment]
+    error_rows: list[Comment]
+
+    @property
+    def review_share(self) -> float:
+        """Share of the classified rows that need review."""
+        return _share(self.needs_review, self.classified)
+
+
+@dataclass
+class Report:
+    """The report of one classified file: an overall section and, with ``by``, one per group."""
+
+    source: str
+    text_column: str
+    by: str | None
+    overall: Section
+    groups: dict[str, Section] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return self.overall.total
+
+    def sections(self) -> list[Section]:
+        """The overall section, then the groups in order of first appearance."""
+        return [self.overall, *self.groups.values()]
+
+    def to_dict(self) -> dict:
+        """Plain JSON-ready data."""
+        return asdict(self)
+
+
+# ---------------------------------------------------------------------------------------
+# Public API
+
+
+def compute_report(
+    path_or_rows: str | os.PathLike[str] | Iterable[Mapping[str, object]],
+    *,
+    by: str | None = None,
+    text_column: str | None = None,
+    examples: int = 4,
+    top_terms: int = 10,
+) -> Report:
+    """Compute every table of the summary report of a classified file.
+
+    ``path_or_rows`` is a file written by ``opinions classify`` (.csv, .xlsx, .jsonl…) or
+    an iterable of row dicts such as :func:`nlp_pipeline.tasks.classify.classify_texts` returns.
+    ``by`` names an input column (乡镇, 派出所…) to group every table by; ``text_column``
+    the comment column (found by name when omitted, like ``classify`` does); ``examples``
+    representative comments and ``top_terms`` characteristic words per topic.
+
+    Raises InputError when the file has no rows, lacks the topic/stance columns, or holds
+    a value that is not a label, a yes/no or a confidence.
+    """
+    if examples < 0 or top_terms < 0:
+        raise ValueError("examples and top_terms must be >= 0")
+    if isinstance(path_or_rows, (str, os.PathLike)):
+        source = os.fspath(path_or_rows)
+        _check_not_empty_file(source)
+        from nlp_pipeline.io.readers import open_table
+
+        with open_table(source) as table:
+            return _compute(
+                source,
+                table.columns,
+                _table_rows(table.rows()),
+                by,
+                text_column,
+                examples,
+                top_terms,
+            )
+    rows = iter(path_or_rows)
+    first = next(rows, None)
+    if first is None:
+        raise InputError(_no_rows_message(ROWS_SOURCE))
+    columns = list(first)
+
+    def numbered() -> Iterator[tuple[int, Mapping[str, object], str | None]]:
+        yield 1, first, None
+        for number, row in enumerate(rows, start=2):
+            yield number, row, None
+
+    return _compute(ROWS_SOURCE, columns, numbered(), by, text_column, examples, top_terms)
+
+
+def characteristic_terms(
+    counts: Mapping[str, Counter],
+    *,
+    top: int = 10,
+    min_count: int = MIN_TERM_COUNT,
+) -> dict[str, list[Term]]:
+    """The ``top`` most characteristic words of every topic, by log-odds with a prior.
+
+    ``counts`` maps topic → Counter of word → number of comments containing it. The prior
+    is the counts over all topics (an informative Dirichlet prior with α_w = y_w), which
+    shrinks rare words towards "nothing special" and keeps frequent ones comparable.
+    """
+    background: Counter = Counter()
+    for counter in counts.values():
+        background.update(counter)
+    a0 = sum(background.values())
+    out: dict[str, list[Term]] = {}
+    for topic in TOPICS:
+        ck = counts.get(topic, Counter())
+        nk = sum(ck.values())
+        nr = a0 - nk
+        scored = []
+        for word, yk in ck.items():
+            if yk < min_count:
+                continue
+            aw = background[word]
+            yr = aw - yk
+            rest_k = nk + a0 - yk - aw
+            rest_r = nr + a0 - yr - aw
+            if rest_k <= 0 or rest_r <= 0:
+                continue
+            delta = math.log((yk + aw) / rest_k) - math.log((yr + aw) / rest_r)
+            z = delta / math.sqrt(1 / (yk + aw) + 1 / (yr + aw))
+            if z > 0:
+                scored.append(Term(word, yk, round(z, 3)))
+        scored.sort(key=lambda t: (-t.score, -t.count, t.term))
+        out[topic] = scored[:top]
+    return out
+
+
+def parse_bool(value: object, location: str = "") -> bool:
+    """A needs_review cell: bool, 1/0, True/False/TRUE/true, 是/否; blank is False."""
+    if value is None or isinstance(value, bool):
+        return bool(value)
+    if isinstance(value, (int, float)) and value in (0, 1):
+        return bool(value)
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise InputError(f"{location}needs_review 应为 是/否 或 True/False，而不是 {value!r}")
+
+
+def parse_confidence(value: object, location: str = "") -> float | None:
+    """A confidence cell: a number or numeric string in [0, 1] (``93%`` too); blank is None."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise InputError(f"{location}置信度应为 0 到 1 之间的数，而不是 {value!r}")
+    try:
+        if isinstance(value, str):
+            text = value.strip()
+            number = float(text[:-1]) / 100 if text.endswith("%") else float(text)
+        else:
+            number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise InputError(
+            f"{location}置信度应为 0 到 1 之间的数，而不是 {value!r} (confidence must be a number)"
+        ) from None
+    if math.isnan(number):
+        return None
+    if not -1e-9 <= number <= 1 + 1e-9:
+        raise InputError(f"{location}置信度 {value!r} 不在 0 到 1 之间 (confidence out of range)")
+    return min(max(number, 0.0), 1.0)
+
+
+# ---------------------------------------------------------------------------------------
+# Reading
+
+
+def _check_not_empty_file(path: str) -> None:
+    try:
+        size = os.path.getsize(path)
+    except OSError:
+        return  # open_table says what is wrong (missing, folder, no permission)
+    if size == 0:
+        raise InputError(_no_rows_message(path))
+
+
+def _no_rows_message(source: str) -> str:
+    return (
+        f"{where(source)}分类结果文件里没有数据行，无法生成报告 "
+        "(the classified file has no rows; nothing to report)。"
+        "请先用 opinions classify 处理有内容的意见文件 (classify a file with comments first)。"
+    )
+
+
+def _table_rows(rows: Iterable) -> Iterator[tuple[int, Mapping[str, object], str | None]]:
+    for row in rows:
+        yield row.number, row.values, row.error
+
+
+def _check_columns(source: str, columns: list[str], by: str | None, text_column: str | None) -> str:
+    """Check the required columns are there; return the text column."""
+    from nlp_pipeline.io.readers import find_text_column
+
+    found = "、".join(repr(c) for c in columns) if columns else "（没有列）"
+    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    if missing:
+        raise InputError(
+            f"{where(source)}缺少列 {'、'.join(missing)} (missing columns: {', '.join(missing)})；"
+            "报告需要 opinions classify 生成的分类结果文件 "
+            f"(produce it with: opinions classify 意见.xlsx -o 分类结果.xlsx)。找到的列: {found}"
+        )
+    if by is not None and by not in columns:
+        raise InputError(
+            f"{where(source)}没有名为 {by!r} 的分组列 (no column {by!r} to group by)；找到的列: {found}"
+        )
+    candidates = [c for c in columns if c not in OUTPUT_FIELDS and c != by]
+    if text_column is not None:
+        return find_text_column(columns, text_column, path=source)
+    return find_text_column(candidates, None, path=source)
+
+
+def _compute(
+    source: str,
+    columns: list[str],
+    rows: Iterable[tuple[int, Mapping[str, object], str | None]],
+    by: str | None,
+    text_column: str | None,
+    examples: int,
+    top_terms: int,
+) -> Report:
+    from nlp_pipeline.text.normalize import normalize
+    from nlp_pipeline.text.tokens import tokenize
+
+    column = _check_columns(source, columns, by, text_column)
+    overall = _Tally(examples)
+    groups: dict[str, _Tally] = {}
+    for number, values, row_error in rows:
+        location = where(source, number)
+        raw = values.get(column)
+        text = normalize(_unneutralize(raw)) if raw is not None and raw != "" else ""
+        group = _group_value(values.get(by)) if by is not None else None
+        comment = Comment(number, _shorten(text), group=group)
+        error = row_error or _text(values.get("error"))
+        words: set[str] = set()
+        if not error:
+            topic_value, stance_value = values.get("topic"), values.get("stance")
+            if _blank(topic_value) or _blank(stance_value):
+                error = NO_LABELS
+            else:
+                try:
+                    comment.topic = parse_label("topic", topic_value)
+                    comment.stance = parse_label("stance", stance_value)
+                except LabelError as exc:
+                    raise LabelError(f"{location}{exc}") from None
+                comment.topic_confidence = parse_confidence(
+                    values.get("topic_confidence"), location
+                )
+                comment.stance_confidence = parse_confidence(
+                    values.get("stance_confidence"), location
+                )
+                comment.needs_review = parse_bool(values.get("needs_review"), location)
+                words = {w for w in tokenize(text) if _is_term(w)} if text else set()
+        comment.error = error
+        overall.add(comment, words)
+        if group is not None:
+            tally = groups.get(group)
+            if tally is None:
+                tally = groups[group] = _Tally(examples)
+            tally.add(comment, words)
+    if overall.total == 0:
+        raise InputError(_no_rows_message(source))
+    sections = {
+        name: tally.finish(name, top_terms)
+        for name, tally in sorted(groups.items(), key=lambda kv: kv[0] == BLANK_GROUP)
+    }
+    return Report(source, column, by, overall.finish(None, top_terms), sections)
+
+
+def _blank(value: object) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _unneutralize(value: object) -> str:
+    """The text as typed: CSV writers prefix ``'`` to text starting with = + - @."""
+    text = str(value)
+    if text.startswith("'") and text[1:2] and text[1] in _FORMULA_PREFIXES:
+        return text[1:]
+    return text
+
+
+def _group_value(value: object) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # 派出所 code 3 read from Excel as 3.0
+    text = _text(value)
+    return text or BLANK_GROUP
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 1] + "…"
+
+
+def _is_term(word: str) -> bool:
+    """Words worth showing: two characters or more, not a bare number."""
+    return len(word) >= 2 and not word.replace(".", "").isdigit()
+
+
+def _share(part: int, whole: int) -> float:
+    return part / whole if whole else 0.0
+
+
+# ---------------------------------------------------------------------------------------
+# Counting
+
+
+class _Tally:
+    """Running counts of one section; memory grows with the vocabulary and the review list."""
+
+    def __init__(self, examples: int) -> None:
+        self.examples = examples
+        self.total = 0
+        self.crosstab = {t: dict.fromkeys(STANCES, 0) for t in TOPICS}
+        self.review_by_topic = dict.fromkeys(TOPICS, 0)
+        self.histograms = {h: [0] * (len(CONFIDENCE_EDGES) - 1) for h in ("topic", "stance")}
+        self.missing = dict.fromkeys(("topic", "stance"), 0)
+        self.words: dict[str, Counter] = {t: Counter() for t in TOPICS}
+        # Per topic: normalised text -> (rank key, comment); the best `examples` distinct texts.
+        self.best: dict[str, dict[str, tuple[tuple, Comment]]] = {t: {} for t in TOPICS}
+        self.review: list[Comment] = []
+        self.error_rows: list[Comment] = []
+
+    def add(self, comment: Comment, words: set[str]) -> None:
+        self.total += 1
+        if comment.error:
+            self.error_rows.append(comment)
+            return
+        self.crosstab[comment.topic][comment.stance] += 1
+        for head, value in (
+            ("topic", comment.topic_confidence),
+            ("stance", comment.stance_confidence),
+        ):
+            if value is None:
+                self.missing[head] += 1
+            else:
+                self.histograms[head][min(int(value * 10 + 1e-9), 9)] += 1
+        self.words[comment.topic].update(words)
+        if comment.needs_review:
+            self.review_by_topic[comment.topic] += 1
+            self.review.append(comment)
+        elif self.examples and comment.text:
+            self._offer_example(comment)
+
+    def _offer_example(self, comment: Comment) -> None:
+        key = (
+            MIN_EXAMPLE_CHARS <= len(comment.text) <= MAX_EXAMPLE_CHARS,
+            comment.topic_confidence or 0.0,
+            comment.stance_confidence or 0.0,
+            -comment.number,
+        )
+        best = self.best[comment.topic]
+        held = best.get(comment.text)
+        if held is not None:
+            if key > held[0]:
+                best[comment.text] = (key, comment)
+            return
+        if len(best) < self.examples:
+            best[comment.text] = (key, comment)
+            return
+        worst_text, (worst_key, _) = min(best.items(), key=lambda kv: kv[1][0])
+        if key > worst_key:
+            del best[worst_text]
+            best[comment.text] = (key, comment)
+
+    def finish(self, name: str | None, top_terms: int) -> Section:
+        topics = {t: sum(row.values()) for t, row in self.crosstab.items()}
+        stances = {s: sum(self.crosstab[t][s] for t in TOPICS) for s in STANCES}
+        classified = sum(topics.values())
+        examples = {
+            t: [c for _, c in heapq.nlargest(self.examples, held.values(), key=lambda kc: kc[0])]
+            for t, held in self.best.items()
+        }
+        return Section(
+            name=name,
+            total=self.total,
+            classified=classified,
+            errors=len(self.error_rows),
+            needs_review=len(self.review),
+            topics=topics,
+            topic_shares={t: _share(n, classified) for t, n in topics.items()},
+            stances=stances,
+            stance_shares={s: _share(n, classified) for s, n in stances.items()},
+            crosstab=Crosstab(
+                counts={t: dict(row) for t, row in self.crosstab.items()},
+                row_totals=dict(topics),
+                column_totals=dict(stances),
+                total=classified,
+            ),
+            review_by_topic=dict(self.review_by_topic),
+            confidence={
+                h: Histogram(list(CONFIDENCE_EDGES), list(c), self.missing[h])
+                for h, c in self.histograms.items()
+            },
+            terms=characteristic_terms(self.words, top=top_terms),
+            examples=examples,
+            review=self.review,
+            error_rows=self.error_rows,
+        )

@@ -1,0 +1,1 @@
+"""Text: normalisation, segmentation (jieba-identical), word tokens, similarity."""

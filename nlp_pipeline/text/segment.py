@@ -1,0 +1,221 @@
+"""Word segmentation: jieba's no-HMM algorithm, jieba-identical, with a lazily loaded dictionary.
+
+The module keeps one private segmenter (not jieba's global tokenizer), built lazily on
+first use in each process, with the project's user dictionary loaded, its cache file in a
+project-controlled folder, and jieba's logging silenced. Word tokens for the features
+(lower-cased, no punctuation, no stopwords) are made from these pieces by
+:mod:`nlp_pipeline.text.tokens`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import marshal
+import math
+import os
+import sys
+import tempfile
+import threading
+from importlib import resources
+from pathlib import Path
+
+USER_DICT = "userdict.txt"
+
+_lock = threading.Lock()
+_segmenter: _Segmenter | None = None
+
+
+def data_path(name: str) -> Path:
+    """Path of a data file shipped inside the package (user dictionary, stopwords)."""
+    return Path(str(resources.files("nlp_pipeline.text") / "resources" / name))
+
+
+def cache_dir() -> Path:
+    """Where jieba's dictionary caches live: $NLP_PIPELINE_CACHE or a per-user temp folder."""
+    env = os.environ.get("NLP_PIPELINE_CACHE")
+    if env:
+        return Path(env)
+    return Path(tempfile.gettempdir()) / f"nlp_pipeline-{_user_tag()}"
+
+
+def _user_tag() -> str:
+    try:
+        return str(os.getuid())
+    except AttributeError:  # Windows
+        return os.environ.get("USERNAME", "user")
+
+
+def _quiet_jieba():
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    logging.getLogger("jieba").setLevel(logging.WARNING)
+    return jieba
+
+
+def build_full_tokenizer():
+    """A fully initialised ``jieba.Tokenizer`` with the user dictionary (slow: ~0.6 s)."""
+    jieba = _quiet_jieba()
+    tok = jieba.Tokenizer()
+    folder = cache_dir()
+    folder.mkdir(parents=True, exist_ok=True)
+    tok.tmp_dir = str(folder)
+    tok.initialize()
+    tok.load_userdict(str(data_path(USER_DICT)))
+    return tok
+
+
+def _shard_file() -> Path:
+    """Cache file of the dictionary split by first character, keyed by everything it depends on."""
+    import jieba
+
+    digest = hashlib.sha256()
+    digest.update(f"shards-v2|{jieba.__version__}|{sys.version_info[:2]}".encode())
+    digest.update(Path(jieba.get_dict_file().name).read_bytes())
+    digest.update(data_path(USER_DICT).read_bytes())
+    return cache_dir() / f"jieba-shards-{digest.hexdigest()[:16]}.marshal"
+
+
+def _write_shards(path: Path) -> None:
+    """Split jieba's dictionary (with the user dictionary) by first character.
+
+    Values are stored ready for the route search: ``log(freq) - log(total)`` for words,
+    ``None`` for prefixes that are not words themselves.
+    """
+    tok = build_full_tokenizer()
+    logtotal = math.log(tok.total)
+    shards: dict[str, dict[str, float | None]] = {}
+    for word, freq in tok.FREQ.items():
+        shards.setdefault(word[0], {})[word] = math.log(freq) - logtotal if freq else None
+    blob = marshal.dumps((tok.total, {ch: marshal.dumps(d) for ch, d in shards.items()}))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    tmp.write_bytes(blob)
+    os.replace(tmp, path)
+
+
+class _Segmenter:
+    """jieba's no-HMM segmentation, with its dictionary loaded lazily and its DP inlined.
+
+    - Lazy: jieba only ever looks up substrings of the sentence it cuts, so loading the
+      dictionary entries that start with the sentence's characters gives exactly the
+      segmentation of the full dictionary, while a one-comment triage skips the 0.5 s
+      load of 500,000 entries.
+    - Lean: jieba's ``get_DAG`` + ``calc`` (best route by log-frequency, ties to the longer
+      word) run as one loop over precomputed log-probabilities, same arithmetic, same
+      tie-breaking, about twice as fast.
+
+    ``tests/text/test_segment.py`` checks the tokens are identical to ``jieba.Tokenizer.cut``
+    (HMM off, user dictionary loaded) on the whole corpus and on generated text.
+    """
+
+    def __init__(self) -> None:
+        import jieba
+
+        _quiet_jieba()
+        path = _shard_file()
+        if not path.exists():
+            _write_shards(path)
+        total, self._shards = marshal.loads(path.read_bytes())
+        self.logtotal = math.log(total)
+        # word -> log(freq) - log(total) for dictionary words, None for prefixes only.
+        self.words: dict[str, float | None] = {}
+        self._loaded: set[str] = set()
+        self._complete = False
+        self._re_han = jieba.re_han_default
+        self._re_skip = jieba.re_skip_default
+        self._re_eng = jieba.re_eng
+
+    def load_all(self) -> None:
+        """Load every shard (batch workers do this once; per-text checks then stop)."""
+        if not self._complete:
+            self._prime(list(self._shards))
+            self._complete = True
+
+    def _prime(self, chars) -> None:
+        words, shards, loaded = self.words, self._shards, self._loaded
+        for ch in chars:
+            if ch not in loaded:
+                loaded.add(ch)
+                blob = shards.get(ch)
+                if blob is not None:
+                    words.update(marshal.loads(blob))
+
+    def cut(self, text: str) -> list[str]:
+        """The pieces ``jieba.Tokenizer.cut(text, HMM=False)`` yields, as a list."""
+        if not self._complete:
+            self._prime(set(text))
+        out: list[str] = []
+        re_han, re_skip = self._re_han, self._re_skip
+        for blk in re_han.split(text):
+            if not blk:
+                continue
+            if re_han.match(blk):
+                self._cut_block(blk, out)
+            else:
+                for x in re_skip.split(blk):
+                    if re_skip.match(x):
+                        out.append(x)
+                    else:
+                        out.extend(x)
+        return out
+
+    def _cut_block(self, s: str, out: list[str]) -> None:
+        words = self.words
+        n = len(s)
+        fallback = 0.0 - self.logtotal  # jieba: log(FREQ.get(ch) or 1) - logtotal
+        score = [0.0] * (n + 1)
+        end = [0] * (n + 1)
+        for idx in range(n - 1, -1, -1):
+            best, best_x = None, idx
+            i = idx
+            frag = s[idx]
+            while i < n and frag in words:
+                lp = words[frag]
+                if lp is not None:
+                    cand = lp + score[i + 1]
+                    # max over (score, x) tuples: ties go to the larger x (later here)
+                    if best is None or cand >= best:
+                        best, best_x = cand, i
+                i += 1
+                frag = s[idx : i + 1]
+            if best is None:
+                best = fallback + score[idx + 1]
+            score[idx] = best
+            end[idx] = best_x
+        eng = self._re_eng
+        x, buf = 0, ""
+        while x < n:
+            y = end[x] + 1
+            word = s[x:y]
+            if y - x == 1 and eng.match(word):
+                buf += word
+            else:
+                if buf:
+                    out.append(buf)
+                    buf = ""
+                out.append(word)
+            x = y
+        if buf:
+            out.append(buf)
+
+
+def get_segmenter() -> _Segmenter:
+    """The process's segmenter, built once (thread-safe)."""
+    global _segmenter
+    if _segmenter is None:
+        with _lock:
+            if _segmenter is None:
+                _segmenter = _Segmenter()
+    return _segmenter
+
+
+def warm_up() -> None:
+    """Load the whole dictionary now: for workers that will cut many texts."""
+    get_segmenter().load_all()
+
+
+def segment(text: str) -> list[str]:
+    """Raw jieba segmentation (no HMM, user dictionary active), every piece kept."""
+    return get_segmenter().cut(text)

@@ -1,0 +1,1 @@
+"""Training: the estimator, the fit with cross-validation, metrics, building and retraining."""
