@@ -122,6 +122,7 @@ class _Segmenter:
         # word -> log(freq) - log(total) for dictionary words, None for prefixes only.
         self.words: dict[str, float | None] = {}
         self._loaded: set[str] = set()
+        self._prime_lock = threading.Lock()
         self._complete = False
         self._re_han = jieba.re_han_default
         self._re_skip = jieba.re_skip_default
@@ -134,13 +135,21 @@ class _Segmenter:
             self._complete = True
 
     def _prime(self, chars) -> None:
-        words, shards, loaded = self.words, self._shards, self._loaded
-        for ch in chars:
-            if ch not in loaded:
-                loaded.add(ch)
-                blob = shards.get(ch)
-                if blob is not None:
-                    words.update(marshal.loads(blob))
+        # Threads share one segmenter. A shard is marked loaded only after its words are in
+        # ``self.words`` (one dict.update, atomic under the GIL), so a thread that sees the
+        # mark also sees the words; the lock keeps two threads from loading the same shard.
+        loaded = self._loaded
+        missing = [ch for ch in chars if ch not in loaded]
+        if not missing:
+            return
+        with self._prime_lock:
+            words, shards = self.words, self._shards
+            for ch in missing:
+                if ch not in loaded:
+                    blob = shards.get(ch)
+                    if blob is not None:
+                        words.update(marshal.loads(blob))
+                    loaded.add(ch)
 
     def cut(self, text: str) -> list[str]:
         """The pieces ``jieba.Tokenizer.cut(text, HMM=False)`` yields, as a list."""
