@@ -106,8 +106,10 @@ class _Segmenter:
       word) run as one loop over precomputed log-probabilities, same arithmetic, same
       tie-breaking, about twice as fast.
 
-    ``tests/text/test_segment.py`` checks the tokens are identical to ``jieba.Tokenizer.cut``
-    (HMM off, user dictionary loaded) on the whole corpus and on generated text.
+    ``tests/text/test_segment_parity.py`` checks, with fresh (unloaded) segmenters, that the
+    pieces are identical to ``jieba.Tokenizer.cut`` (HMM off, user dictionary loaded) on
+    every corpus text and on generated text; it reads jieba's internals, so pyproject.toml
+    allows only the jieba versions verified there.
     """
 
     def __init__(self) -> None:

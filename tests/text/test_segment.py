@@ -3,11 +3,8 @@ import pickle
 import pytest
 
 from nlp_pipeline.model.features import CharAnalyzer, WordAnalyzer, char_ngrams, word_ngrams
-from nlp_pipeline.text.normalize import normalize
-from nlp_pipeline.text.segment import build_full_tokenizer, data_path, segment
+from nlp_pipeline.text.segment import data_path
 from nlp_pipeline.text.tokens import stopwords, tokenize
-
-from ..conftest import CORPUS
 
 
 def user_dict_words() -> list[str]:
@@ -34,17 +31,6 @@ def test_user_dictionary_is_large_enough():
 )
 def test_user_dictionary_words_are_kept_whole(sentence, word):
     assert word in tokenize(sentence)
-
-
-def test_lazy_segmenter_gives_exactly_jieba_tokens():
-    """The shard-loading segmenter must cut exactly like a fully loaded jieba.Tokenizer."""
-    full = build_full_tokenizer()
-    lines = (CORPUS / "test.jsonl").read_text(encoding="utf-8").splitlines()[:400]
-    import json
-
-    for line in lines:
-        text = normalize(json.loads(line)["text"])
-        assert segment(text) == list(full.cut(text, HMM=False)), text
 
 
 def test_stopwords_and_punctuation_dropped_but_negation_kept():
