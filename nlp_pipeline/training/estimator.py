@@ -18,10 +18,17 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedKFold
 from sklearn.svm import LinearSVC
+from sklearn.utils.extmath import safe_sparse_dot
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 
 def softmax(scores: np.ndarray) -> np.ndarray:
-    """Row-wise softmax, stable for large scores."""
+    """Row-wise softmax, stable for large scores.
+
+    >>> softmax(np.array([[0.0, 0.0], [0.0, np.log(3.0)]])).round(2).tolist()
+    [[0.5, 0.5], [0.25, 0.75]]
+    """
     shifted = scores - scores.max(axis=1, keepdims=True)
     np.exp(shifted, out=shifted)
     shifted /= shifted.sum(axis=1, keepdims=True)
@@ -50,6 +57,17 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
     like ``CalibratedClassifierCV``). Training passes the ``scale`` it learned on the
     out-of-fold scores of its cross-validation instead, which is the same held-out
     calibration without fitting the inner folds again.
+
+    With two classes, scikit-learn's convention holds: ``coef_`` has one row and
+    ``decision_function`` returns one score ``s`` per sample (positive: ``classes_[1]``);
+    the probabilities are ``softmax(scale * [-s, s])``. Passes ``check_estimator``
+    (``tests/training/test_estimator.py``).
+
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [0.2], [0.4], [1.0], [1.2], [1.4]] * 2)
+    >>> clf = CalibratedLinearSVC(cv=2).fit(X, ["no", "no", "no", "yes", "yes", "yes"] * 2)
+    >>> clf.predict([[0.1], [1.3]]).tolist()
+    ['no', 'yes']
     """
 
     def __init__(
@@ -66,30 +84,48 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.scale = scale
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # TF-IDF features are sparse
+        return tags
+
     def _svc(self) -> LinearSVC:
         return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
 
     def fit(self, X, y):
+        """Fit the SVM on ``X`` (dense or sparse), learning the temperature if ``scale`` is None."""
         started = time.perf_counter()
-        y = np.asarray(y)
-        self.classes_ = np.unique(y)
+        X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        check_classification_targets(y)
+        self.classes_, y_index = np.unique(y, return_inverse=True)
+        if len(self.classes_) < 2:
+            raise ValueError(
+                f"The number of classes has to be greater than one; got {len(self.classes_)} class"
+            )
         if self.scale is None:
-            y_index = np.searchsorted(self.classes_, y)
-            oof = np.zeros((X.shape[0], len(self.classes_)))
-            folds = StratifiedKFold(n_splits=self.cv, shuffle=True, random_state=self.random_state)
-            for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
-                svc = self._svc().fit(X[train_idx], y[train_idx])
-                oof[test_idx] = svc.decision_function(X[test_idx])
-            self.scale_ = fit_temperature(oof, y_index)
+            self.scale_ = self._learn_scale(X, y, y_index)
         else:
             self.scale_ = float(self.scale)
         calibrated = time.perf_counter()
         final = self._svc().fit(X, y)
         self.coef_ = final.coef_
         self.intercept_ = final.intercept_
-        self.n_features_in_ = X.shape[1]
         self.seconds_ = {"calibrate": calibrated - started, "fit": time.perf_counter() - calibrated}
         return self
+
+    def _learn_scale(self, X, y: np.ndarray, y_index: np.ndarray) -> float:
+        """The temperature fitted on out-of-fold scores of ``cv`` inner folds."""
+        folds_n = min(self.cv, int(np.bincount(y_index).min()))
+        if folds_n < 2:  # a class too small to hold out: no calibration data
+            return 1.0
+        oof = np.zeros((X.shape[0], len(self.classes_)))
+        folds = StratifiedKFold(n_splits=folds_n, shuffle=True, random_state=self.random_state)
+        for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
+            if len(np.unique(y[train_idx])) < len(self.classes_):
+                return 1.0
+            svc = self._svc().fit(X[train_idx], y[train_idx])
+            oof[test_idx] = _as_columns(svc.decision_function(X[test_idx]))
+        return fit_temperature(oof, y_index)
 
     def set_scale(self, scale: float) -> CalibratedLinearSVC:
         """Set the temperature of a fitted model (its coefficients do not depend on it)."""
@@ -97,10 +133,26 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         return self
 
     def decision_function(self, X) -> np.ndarray:
-        return np.asarray(X @ self.coef_.T) + self.intercept_
+        """SVM scores: shape (n,) for two classes, (n, n_classes) otherwise."""
+        check_is_fitted(self)
+        X = validate_data(self, X, accept_sparse="csr", reset=False)
+        scores = np.asarray(safe_sparse_dot(X, self.coef_.T)) + self.intercept_
+        return scores.ravel() if len(self.classes_) == 2 else scores
 
     def predict_proba(self, X) -> np.ndarray:
-        return softmax(self.scale_ * self.decision_function(X))
+        """Calibrated probabilities ``softmax(scale_ * scores)``, columns in ``classes_`` order."""
+        scores = _as_columns(self.decision_function(X))
+        return softmax(self.scale_ * scores)
 
     def predict(self, X) -> np.ndarray:
-        return self.classes_[self.decision_function(X).argmax(axis=1)]
+        """The class with the highest score."""
+        best = _as_columns(self.decision_function(X)).argmax(axis=1)
+        return self.classes_[best]
+
+
+def _as_columns(scores: np.ndarray) -> np.ndarray:
+    """One column per class: a two-class score ``s`` becomes ``[-s, s]``."""
+    scores = np.asarray(scores, dtype=np.float64)
+    if scores.ndim == 1:
+        return np.column_stack([-scores, scores])
+    return scores
