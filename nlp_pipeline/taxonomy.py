@@ -17,6 +17,9 @@ STANCES: dict[str, str] = {
     "praise": "表扬",
     "criticism": "批评",
     "suggestion": "建议",
+    # Questions from hotlines and message boards (the 12345 standard's 咨询): the writer
+    # wants to know something, not to complain or to propose (docs/LABELS.md).
+    "inquiry": "咨询",
 }
 
 HEADS: dict[str, dict[str, str]] = {"topic": TOPICS, "stance": STANCES}
@@ -35,6 +38,10 @@ _ALIASES: dict[str, dict[str, str]] = {
         "建议性意见": "suggestion",
         "表扬性": "praise",
         "批评性": "criticism",
+        "建议性": "suggestion",
+        "咨询类": "inquiry",
+        "咨询性意见": "inquiry",
+        "询问": "inquiry",
     },
 }
 

@@ -304,6 +304,11 @@ def train(add_files, corpus_dir, output, promote, force, skip_invalid, text_colu
     )
     for issue in out.issues:
         echo_err(f"跳过 skipped: {issue}")
+    if out.skipped_no_opinion:
+        echo_err(
+            f"跳过 {out.skipped_no_opinion} 条无实质意见（无、同上等），不用于训练 "
+            "(no-opinion answers skipped)"
+        )
     if out.added_file:
         echo_err(f"新增样本 {out.n_added} 条已保存 saved to {out.added_file}")
     _print_metrics(out.meta["metrics"], out.baseline)

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from nlp_pipeline.data.corpus import Record
 from nlp_pipeline.errors import InputError, LabelError, where
+from nlp_pipeline.text.no_opinion import is_no_opinion
 from nlp_pipeline.text.normalize import normalize
 
 TOPIC_COLUMNS = ("topic", "主题", "主题分类", "类别", "分类", "topic_zh")
@@ -38,6 +39,8 @@ class LabelledFile:
     records: list[Record] = field(default_factory=list)
     rows: list[int] = field(default_factory=list)
     issues: list[LabelIssue] = field(default_factory=list)
+    no_opinion_rows: list[int] = field(default_factory=list)
+    """Rows whose text states no opinion (无, 同上): not trained on, whatever their labels."""
 
 
 def _pick(columns: Sequence[str], names: Iterable[str], what: str, path: str) -> str:
@@ -83,6 +86,9 @@ def read_labelled(
             text = _unneutralize(row.values.get(text_col))
             if not isinstance(text, str) or not text.strip():
                 out.issues.append(LabelIssue(path_s, row.number, "empty", "文本为空 (empty text)"))
+                continue
+            if is_no_opinion(text):
+                out.no_opinion_rows.append(row.number)
                 continue
             try:
                 topic = parse_label("topic", row.values.get(topic_col))

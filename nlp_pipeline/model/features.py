@@ -10,40 +10,74 @@ from __future__ import annotations
 from collections.abc import Iterable
 from operator import add
 
+from nlp_pipeline.text.structure import REQUEST, TITLE, substance
+from nlp_pipeline.text.structure import section as section_text
 from nlp_pipeline.text.tokens import tokenize
+
+# Sections an analyzer may read (see ``_section``).
+SECTIONS = ("substance", TITLE, REQUEST)
+
+
+def _section(text: str, section: str | None) -> str:
+    """The part of a message an analyzer reads (``nlp_pipeline.text.structure``).
+
+    ``None`` is the whole text (models before format 3); ``"substance"`` leaves out the
+    salutation, courtesy formulas and sign-off; ``"title"`` and ``"request"`` are those
+    segments alone, so a long letter's title line and request weigh as much as its story.
+    """
+    if section is None:
+        return text
+    if section == "substance":
+        return substance(text)
+    return section_text(text, section)
 
 
 class WordAnalyzer:
-    """jieba word n-grams: unigrams, and bigrams joined by a space when ``ngram_max`` is 2."""
+    """jieba word n-grams of a section: unigrams, and bigrams joined by a space."""
 
-    def __init__(self, ngram_max: int = 2) -> None:
+    section: str | None = None  # analyzers pickled before sections existed read it here
+
+    def __init__(self, ngram_max: int = 2, section: str | None = None) -> None:
         self.ngram_max = ngram_max
+        self.section = section
 
     def __call__(self, text: str) -> list[str]:
-        return word_ngrams(tokenize(text), self.ngram_max)
+        return word_ngrams(tokenize(_section(text, self.section)), self.ngram_max)
 
     def __repr__(self) -> str:
-        return f"WordAnalyzer(ngram_max={self.ngram_max})"
+        return f"WordAnalyzer(ngram_max={self.ngram_max}, section={self.section!r})"
 
     def config(self) -> dict:
-        return {"kind": "word", "ngram_max": self.ngram_max}
+        out: dict = {"kind": "word", "ngram_max": self.ngram_max}
+        if self.section is not None:
+            out["section"] = self.section
+        return out
 
 
 class CharAnalyzer:
-    """Character n-grams from ``ngram_min`` to ``ngram_max`` over the lower-cased text."""
+    """Character n-grams from ``ngram_min`` to ``ngram_max`` over the lower-cased section."""
 
-    def __init__(self, ngram_min: int = 1, ngram_max: int = 3) -> None:
+    section: str | None = None  # analyzers pickled before sections existed read it here
+
+    def __init__(self, ngram_min: int = 1, ngram_max: int = 3, section: str | None = None) -> None:
         self.ngram_min = ngram_min
         self.ngram_max = ngram_max
+        self.section = section
 
     def __call__(self, text: str) -> list[str]:
-        return char_ngrams(text.lower(), self.ngram_min, self.ngram_max)
+        return char_ngrams(_section(text, self.section).lower(), self.ngram_min, self.ngram_max)
 
     def __repr__(self) -> str:
-        return f"CharAnalyzer(ngram_min={self.ngram_min}, ngram_max={self.ngram_max})"
+        return (
+            f"CharAnalyzer(ngram_min={self.ngram_min}, ngram_max={self.ngram_max}, "
+            f"section={self.section!r})"
+        )
 
     def config(self) -> dict:
-        return {"kind": "char", "ngram_min": self.ngram_min, "ngram_max": self.ngram_max}
+        out: dict = {"kind": "char", "ngram_min": self.ngram_min, "ngram_max": self.ngram_max}
+        if self.section is not None:
+            out["section"] = self.section
+        return out
 
 
 def word_ngrams(tokens: list[str], ngram_max: int) -> list[str]:
@@ -72,8 +106,13 @@ def char_ngrams(text: str, ngram_min: int, ngram_max: int) -> list[str]:
 
 def analyzer_from_config(config: dict) -> WordAnalyzer | CharAnalyzer:
     """Rebuild an analyzer from the dict saved in a model's ``features.json``."""
+    section = config.get("section")
+    if section is not None and section not in SECTIONS:
+        raise ValueError(f"unknown section {section!r}")
     if config["kind"] == "word":
-        return WordAnalyzer(ngram_max=int(config["ngram_max"]))
+        return WordAnalyzer(ngram_max=int(config["ngram_max"]), section=section)
     if config["kind"] == "char":
-        return CharAnalyzer(ngram_min=int(config["ngram_min"]), ngram_max=int(config["ngram_max"]))
+        return CharAnalyzer(
+            ngram_min=int(config["ngram_min"]), ngram_max=int(config["ngram_max"]), section=section
+        )
     raise ValueError(f"unknown analyzer kind {config['kind']!r}")

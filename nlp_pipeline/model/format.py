@@ -34,7 +34,11 @@ import numpy as np
 from nlp_pipeline.errors import ModelError
 from nlp_pipeline.taxonomy import HEADS
 
-FORMAT_VERSION = 1
+# 2: analyzers may read a section of the message (title, request, substance) and the
+# stance head may have a fourth class (inquiry). Format-1 models read the whole text with
+# the same code, so they still load; code that knows only format 1 refuses format 2.
+FORMAT_VERSION = 2
+READABLE_FORMATS = (1, 2)
 META = "meta.json"
 FEATURES = "features.json"
 WEIGHTS = "weights.npz"
@@ -179,7 +183,7 @@ def read_meta(model_dir: str | Path) -> dict:
     if not isinstance(meta, dict):
         raise ModelError(f"{path}: meta.json 已损坏 (not an object)")
     version = meta.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in READABLE_FORMATS:
         raise ModelError(
             f"{path}: 模型格式版本 {version!r} 与本程序支持的 {FORMAT_VERSION} 不符 "
             "(model format version mismatch: retrain or upgrade nlp_pipeline)"

@@ -19,36 +19,44 @@ from nlp_pipeline.errors import ModelError
 from nlp_pipeline.model.features import analyzer_from_config
 from nlp_pipeline.model.format import FEATURES, HEAD_NAMES, WEIGHTS, read_meta, verify_file
 from nlp_pipeline.taxonomy import HEADS
+from nlp_pipeline.text.no_opinion import is_no_opinion
 from nlp_pipeline.text.normalize import has_chinese, prepare
 
+NO_OPINION_ROW = (None, 0.0, None, 0.0, False)
 TOP_ALTERNATIVES = 3
 TOP_TERMS = 6
 
 
 @dataclass
 class Prediction:
-    """Topic and stance of one comment, with confidences, review flag and explanation."""
+    """Topic and stance of one comment, with confidences, review flag and explanation.
 
-    topic: str
+    An answer that states no opinion (无, 无意见, 同上, "—") has ``no_opinion`` true, no
+    topic and no stance (``None``), confidences 0 and needs no review.
+    """
+
+    topic: str | None
     topic_confidence: float
-    stance: str
+    stance: str | None
     stance_confidence: float
     needs_review: bool
     review_reasons: list[str] = field(default_factory=list)
     explanation: dict[str, list[dict]] = field(default_factory=dict)
     alternatives: dict[str, list[dict]] = field(default_factory=dict)
     truncated: bool = False
+    no_opinion: bool = False
 
     @property
     def topic_zh(self) -> str:
-        return HEADS["topic"][self.topic]
+        return HEADS["topic"][self.topic] if self.topic else ""
 
     @property
     def stance_zh(self) -> str:
-        return HEADS["stance"][self.stance]
+        return HEADS["stance"][self.stance] if self.stance else ""
 
     def to_dict(self) -> dict:
         return {
+            "no_opinion": self.no_opinion,
             "topic": self.topic,
             "topic_zh": self.topic_zh,
             "topic_confidence": round(self.topic_confidence, 6),
@@ -88,6 +96,7 @@ class _Decisions:
     conf: dict[str, np.ndarray]
     flags: dict[str, np.ndarray]
     review: np.ndarray
+    no_opinion: np.ndarray
 
 
 class _Block:
@@ -248,7 +257,10 @@ class Predictor:
             "truncated": np.array([t for _, t in prepared], dtype=bool),
         }
         review = np.logical_or.reduce(list(flags.values())) if len(texts) else np.zeros(0, bool)
-        return _Decisions(prepared, feats, proba, best, conf, flags, review)
+        # Recognised by rule before the heads: the heads can only guess a label for "无".
+        no_opinion = np.array([is_no_opinion(t) for t in texts], dtype=bool)
+        review &= ~no_opinion
+        return _Decisions(prepared, feats, proba, best, conf, flags, review, no_opinion)
 
     def predict(self, texts: Sequence[str], explain: bool = False) -> list[Prediction]:
         """Predict raw comments (normalised here). Texts must be non-empty strings."""
@@ -260,22 +272,35 @@ class Predictor:
 
     def predict_rows(self, texts: Sequence[str]) -> list[tuple]:
         """Lean batch path: ``(topic, topic_conf, stance, stance_conf, needs_review)`` tuples,
-        the same decisions as ``predict`` without building explanations."""
+        the same decisions as ``predict`` without building explanations; a no-opinion
+        answer is ``(None, 0.0, None, 0.0, False)``."""
         d = self._decide(texts)
-        topics = [self.labels["topic"][k] for k in d.best["topic"]]
-        stances = [self.labels["stance"][k] for k in d.best["stance"]]
-        return list(
+        rows = list(
             zip(
-                topics,
+                [self.labels["topic"][k] for k in d.best["topic"]],
                 d.conf["topic"].tolist(),
-                stances,
+                [self.labels["stance"][k] for k in d.best["stance"]],
                 d.conf["stance"].tolist(),
                 d.review.tolist(),
                 strict=True,
             )
         )
+        for i in np.flatnonzero(d.no_opinion):
+            rows[i] = NO_OPINION_ROW
+        return rows
 
     def _prediction(self, d: _Decisions, i: int, explain: bool) -> Prediction:
+        if d.no_opinion[i]:
+            return Prediction(
+                topic=None,
+                topic_confidence=0.0,
+                stance=None,
+                stance_confidence=0.0,
+                needs_review=False,
+                review_reasons=[],
+                truncated=bool(d.flags["truncated"][i]),
+                no_opinion=True,
+            )
         best = {h: int(d.best[h][i]) for h in HEAD_NAMES}
         conf = {h: float(d.conf[h][i]) for h in HEAD_NAMES}
         reasons = []
@@ -342,7 +367,7 @@ class Predictor:
                 break
             term, block = self.term(int(cols[j]))
             shown = term.replace(" ", "")
-            if block != "word" and (len(shown) < 2 or not shown.isalnum()):
+            if block == "char" and (len(shown) < 2 or not shown.isalnum()):
                 continue
             if not shown.strip() or any(shown in o or o in shown for o in shown_terms):
                 continue
@@ -350,7 +375,7 @@ class Predictor:
             out.append(
                 {
                     "term": term,
-                    "kind": "词" if block == "word" else "字",
+                    "kind": "字" if block == "char" else "词",
                     "weight": round(float(contrib[j]), 4),
                 }
             )

@@ -77,6 +77,8 @@ class Comment:
     needs_review: bool = False
     group: str | None = None
     error: str = ""
+    no_opinion: bool = False
+    """An answer stating no opinion (无, 无意见): counted on its own line, in no table."""
 
 
 @dataclass
@@ -120,6 +122,8 @@ class Section:
     classified: int
     errors: int
     needs_review: int
+    no_opinion: int
+    """Answers that state no opinion (无实质意见): in ``total``, not in ``classified``."""
     topics: dict[str, int]
     topic_shares: dict[str, float]
     stances: dict[str, int]
@@ -349,6 +353,7 @@ def _compute(
     examples: int,
     top_terms: int,
 ) -> Report:
+    from nlp_pipeline.text.no_opinion import is_no_opinion
     from nlp_pipeline.text.normalize import normalize
     from nlp_pipeline.text.tokens import tokenize
 
@@ -365,7 +370,14 @@ def _compute(
         words: set[str] = set()
         if not error:
             topic_value, stance_value = values.get("topic"), values.get("stance")
-            if _blank(topic_value) or _blank(stance_value):
+            labelled = not (_blank(topic_value) and _blank(stance_value))
+            if "no_opinion" in values and not labelled:
+                comment.no_opinion = parse_bool(values.get("no_opinion"), location)
+            elif not labelled:
+                comment.no_opinion = is_no_opinion(text)
+            if comment.no_opinion:
+                pass
+            elif _blank(topic_value) or _blank(stance_value):
                 error = NO_LABELS
             else:
                 try:
@@ -452,11 +464,15 @@ class _Tally:
         self.best: dict[str, dict[str, tuple[tuple, Comment]]] = {t: {} for t in TOPICS}
         self.review: list[Comment] = []
         self.error_rows: list[Comment] = []
+        self.no_opinion = 0
 
     def add(self, comment: Comment, words: set[str]) -> None:
         self.total += 1
         if comment.error:
             self.error_rows.append(comment)
+            return
+        if comment.no_opinion:
+            self.no_opinion += 1
             return
         self.crosstab[comment.topic][comment.stance] += 1
         for head, value in (
@@ -509,6 +525,7 @@ class _Tally:
             classified=classified,
             errors=len(self.error_rows),
             needs_review=len(self.review),
+            no_opinion=self.no_opinion,
             topics=topics,
             topic_shares={t: _share(n, classified) for t, n in topics.items()},
             stances=stances,

@@ -31,7 +31,12 @@ from nlp_pipeline.taxonomy import STANCES, TOPICS
 
 REPORT_EXTENSIONS = (".html", ".htm", ".md", ".xlsx")
 DEFAULT_TITLE = "群众意见分类汇总"
-STANCE_COLORS = {"praise": "#4f8a5b", "criticism": "#b4443a", "suggestion": "#3d6ea5"}
+STANCE_COLORS = {
+    "praise": "#4f8a5b",
+    "criticism": "#b4443a",
+    "suggestion": "#3d6ea5",
+    "inquiry": "#8a6d3b",
+}
 HEAD_COLORS = {"topic": "#5b6f8a", "stance": "#c08a3e"}
 CHART_FONTS = [
     "Microsoft YaHei",
@@ -73,6 +78,8 @@ def headline(section: Section) -> str:
     parts = [f"共 {section.total} 条意见"]
     if section.errors:
         parts.append(f"其中 {section.classified} 条已分类，{section.errors} 条无法分类")
+    if section.no_opinion:
+        parts.append(f"无实质意见（无、无意见、同上等）{section.no_opinion} 条，不计入主题和立场")
     text = "，".join(parts) + "。"
     if not section.classified:
         return text + "没有已分类的意见。"

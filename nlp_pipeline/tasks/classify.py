@@ -27,6 +27,7 @@ OUTPUT_FIELDS = [
     "stance_zh",
     "stance_confidence",
     "needs_review",
+    "no_opinion",
     "error",
 ]
 CHUNK_ROWS = 4000
@@ -51,6 +52,7 @@ def _predictor_for(model_dir: str):
 def _empty_result(error: str) -> dict:
     out = dict.fromkeys(OUTPUT_FIELDS, "")
     out["needs_review"] = True
+    out["no_opinion"] = False
     out["error"] = error
     return out
 
@@ -83,6 +85,10 @@ def _as_record(result: tuple | str) -> dict:
     if isinstance(result, str):
         return _empty_result(result)
     topic, tconf, stance, sconf, review = result
+    if topic is None:  # no opinion (无, 无意见, 同上): no labels, nothing to review
+        out = dict.fromkeys(OUTPUT_FIELDS, "")
+        out.update(needs_review=False, no_opinion=True)
+        return out
     return {
         "topic": topic,
         "topic_zh": TOPICS[topic],
@@ -91,6 +97,7 @@ def _as_record(result: tuple | str) -> dict:
         "stance_zh": STANCES[stance],
         "stance_confidence": round(sconf, 4),
         "needs_review": review,
+        "no_opinion": False,
         "error": "",
     }
 

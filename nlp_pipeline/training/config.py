@@ -23,6 +23,11 @@ class FeatureConfig:
     char_ngram_max: int = 2
     min_df: int = 2
     sublinear_tf: bool = True
+    # Read messages by their structure (nlp_pipeline.text.structure): word and character
+    # n-grams of the substance (courtesy formulas and sign-off left out), plus word blocks
+    # of the title line and of the request, each normalised on its own so a long letter's
+    # title and request are not drowned by its story. False: the whole text (format 2).
+    structure: bool = True
 
 
 @dataclass

@@ -33,8 +33,23 @@ HEAD_NAMES = ("topic", "stance")
 Progress = Callable[[str], None]
 
 
+def feature_blocks(cfg: FeatureConfig) -> list[tuple[str, WordAnalyzer | CharAnalyzer]]:
+    """The named analyzers of the feature union, in column order."""
+    if not cfg.structure:
+        return [
+            ("word", WordAnalyzer(cfg.word_ngram_max)),
+            ("char", CharAnalyzer(cfg.char_ngram_min, cfg.char_ngram_max)),
+        ]
+    return [
+        ("word", WordAnalyzer(cfg.word_ngram_max, section="substance")),
+        ("char", CharAnalyzer(cfg.char_ngram_min, cfg.char_ngram_max, section="substance")),
+        ("title", WordAnalyzer(cfg.word_ngram_max, section="title")),
+        ("request", WordAnalyzer(cfg.word_ngram_max, section="request")),
+    ]
+
+
 def build_features(cfg: FeatureConfig):
-    """Word n-gram TF-IDF joined with character n-gram TF-IDF."""
+    """TF-IDF blocks of ``feature_blocks`` joined in one ``FeatureUnion``."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.pipeline import FeatureUnion
 
@@ -43,12 +58,7 @@ def build_features(cfg: FeatureConfig):
             analyzer=analyzer, min_df=cfg.min_df, sublinear_tf=cfg.sublinear_tf, dtype=np.float64
         )
 
-    return FeatureUnion(
-        [
-            ("word", tfidf(WordAnalyzer(cfg.word_ngram_max))),
-            ("char", tfidf(CharAnalyzer(cfg.char_ngram_min, cfg.char_ngram_max))),
-        ]
-    )
+    return FeatureUnion([(name, tfidf(a)) for name, a in feature_blocks(cfg)])
 
 
 def build_classifier(cfg: HeadConfig, seed: int, scale: float | None = None) -> CalibratedLinearSVC:
@@ -98,11 +108,10 @@ def count_blocks(prepared: Sequence[str], cfg: FeatureConfig) -> list:
     """
     from sklearn.feature_extraction.text import CountVectorizer
 
-    analyzers = (
-        WordAnalyzer(cfg.word_ngram_max),
-        CharAnalyzer(cfg.char_ngram_min, cfg.char_ngram_max),
-    )
-    return [CountVectorizer(analyzer=a).fit_transform(prepared).tocsr() for a in analyzers]
+    return [
+        CountVectorizer(analyzer=a).fit_transform(prepared).tocsr()
+        for _name, a in feature_blocks(cfg)
+    ]
 
 
 def fold_tfidf(blocks: list, train_idx, test_idx, cfg: FeatureConfig):

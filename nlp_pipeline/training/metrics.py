@@ -45,8 +45,16 @@ def head_metrics(
     correct = np.array([a == b for a, b in zip(y_true, y_pred, strict=True)])
     return {
         "accuracy": float(accuracy_score(y_true, y_pred)),
+        # Over the classes that occur (in the truth or the predictions), as scikit-learn
+        # does by default: a test file without praise says nothing about praise.
         "macro_f1": float(
-            f1_score(y_true, y_pred, labels=labels, average="macro", zero_division=0)
+            f1_score(
+                y_true,
+                y_pred,
+                labels=[lab for lab in labels if lab in set(y_true) | set(y_pred)],
+                average="macro",
+                zero_division=0,
+            )
         ),
         "ece": expected_calibration_error(np.asarray(confidence), correct),
         "labels": labels,

@@ -49,6 +49,7 @@ class RetrainOutcome:
     n_added: int
     issues: list[LabelIssue] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
+    skipped_no_opinion: int = 0
 
 
 def default_corpus_dir() -> Path:
@@ -245,4 +246,5 @@ def retrain(
         n_added=len(accepted),
         issues=issues,
         timings=timings,
+        skipped_no_opinion=sum(len(f.no_opinion_rows) for f in labelled),
     )

@@ -79,3 +79,13 @@ def test_missing_model_is_a_clear_error(runner, tmp_path):
 def test_version(runner):
     result = runner.invoke(cli, ["--version"])
     assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("text", ["无", "无意见", "暂无", "同上", "—"])
+def test_no_opinion_is_said_not_guessed(runner, default_model, text):
+    result = runner.invoke(cli, ["triage", text])
+    assert result.exit_code == 0, result.output
+    assert "无实质意见" in result.output and "治安管理" not in result.output
+    obj = json.loads(runner.invoke(cli, ["triage", "--json", text]).output)
+    assert obj["no_opinion"] is True and obj["topic"] is None and obj["stance"] is None
+    assert obj["needs_review"] is False

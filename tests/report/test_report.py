@@ -70,6 +70,7 @@ def make_rows() -> list[dict]:
                 stance_zh=STANCES[stance],
                 stance_confidence=round(0.5 + (i * 11 % 50) / 100, 4),
                 needs_review=i % 4 == 0,
+                no_opinion=False,
                 error="",
             )
         rows.append(row)
@@ -622,3 +623,33 @@ def test_report_of_a_real_classify_output(small_model, tmp_path):
     assert report.text_column == "意见内容"
     html = render_html(report, "t")
     assert PHONE not in html and ID_CARD not in html
+
+
+def test_no_opinion_answers_have_their_own_line_and_no_table(tmp_path):
+    """无/同上 rows count on their own line, in no topic or stance table (issue 12)."""
+    rows = make_rows()
+    for text in ("无", "同上"):
+        row = {"编号": "N", "乡镇": "城关镇", "text": text, **dict.fromkeys(OUTPUT_FIELDS, "")}
+        row.update(needs_review=False, no_opinion=True)
+        rows.append(row)
+    path = tmp_path / "c.csv"
+    write_classified(path, rows)
+    report = compute_report(path)
+    o = report.overall
+    assert o.no_opinion == 2
+    assert o.total == len(rows)
+    assert o.classified + o.errors + o.no_opinion == o.total
+    assert sum(o.topics.values()) == o.classified == sum(o.stances.values())
+    from nlp_pipeline.report.render import headline
+
+    assert "无实质意见" in headline(o) and "2 条" in headline(o)
+
+
+def test_no_opinion_is_recognised_without_the_column(tmp_path):
+    """A file without the no_opinion column: unlabelled 无 rows are no-opinion, not errors."""
+    path = tmp_path / "c.csv"
+    path.write_text(
+        "text,topic,stance\n无,,\n暂无意见,,\n路灯坏了,outside_remit,criticism\n", encoding="utf-8"
+    )
+    o = compute_report(path).overall
+    assert (o.no_opinion, o.classified, o.errors) == (2, 1, 0)

@@ -152,3 +152,14 @@ def test_failed_run_leaves_existing_output_untouched(default_model, tmp_path, mo
         classify_file(DATA / "comments_utf8_bom.csv", out, jobs=1)
     assert out.read_text(encoding="utf-8") == "good old result\n"
     assert sorted(p.name for p in tmp_path.iterdir() if p.name != "models") == ["out.csv"]
+
+
+def test_no_opinion_rows_have_no_labels_and_no_review(default_model):
+    """无/同上 are recognised, not guessed: empty labels, no_opinion true, no review."""
+    results = list(classify_values(["无", "同上", "—", "交警辛苦了", "没有人管"], default_model))
+    for r in results[:3]:
+        assert r["no_opinion"] is True and r["needs_review"] is False
+        assert r["topic"] == r["stance"] == r["topic_zh"] == r["stance_zh"] == ""
+        assert r["error"] == ""
+    for r in results[3:]:
+        assert r["no_opinion"] is False and r["topic"] and r["stance"]
