@@ -313,18 +313,54 @@ def test_suggest_label_in_excel_then_train_add(default_model, corpus, models_roo
     assert runner.invoke(cli, ["models", "use", "default"]).exit_code == 0
 
 
-def test_cli_prediction_path_never_loads_pickle_machinery(default_model):
-    code = (
-        "import sys\n"
+# Replaces every way into unpickling (C and pure-Python, which joblib subclasses) by a
+# recorder that raises: numpy imports the pickle module, so its presence proves nothing.
+RECORD_UNPICKLING = (
+    "import sys, pickle, _pickle\n"
+    "calls = []\n"
+    "def recorder(name, original):\n"
+    "    def record(*args, **kwargs):\n"
+    "        calls.append(name)\n"
+    "        raise RuntimeError(name + ' called')\n"
+    "    if 'Unpickler' in name:  # a class others subclass (joblib's NumpyUnpickler)\n"
+    "        return type(name, (original,), {'__init__': lambda self, *a, **k: record()})\n"
+    "    return record\n"
+    "for name in ('load', 'loads', 'Unpickler', '_load', '_loads', '_Unpickler'):\n"
+    "    for module in (pickle, _pickle):\n"
+    "        if hasattr(module, name):\n"
+    "            original = getattr(module, name)\n"
+    "            setattr(module, name, recorder(module.__name__ + '.' + name, original))\n"
+)
+
+
+def run_recorded(code: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-c", RECORD_UNPICKLING + code],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+    )
+
+
+def test_cli_prediction_path_never_unpickles(default_model):
+    out = run_recorded(
         "from nlp_pipeline.cli.main import cli\n"
         "from click.testing import CliRunner\n"
         "r = CliRunner().invoke(cli, ['triage', '交警辛苦了'])\n"
         "assert r.exit_code == 0, r.output\n"
-        "bad = [m for m in ('sklearn', 'joblib', 'scipy', 'pickle') if m in sys.modules]\n"
-        "print(','.join(bad))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy()
+        "print('unpickled:', ','.join(calls))\n"
+        "print('loaded:', ','.join(m for m in ('sklearn', 'joblib', 'scipy') if m in sys.modules))\n"
     )
     assert out.returncode == 0, out.stderr
-    assert "sklearn" not in out.stdout and "joblib" not in out.stdout and "scipy" not in out.stdout
+    assert out.stdout.splitlines() == ["unpickled: ", "loaded: "]
+
+
+def test_unpickling_recorder_sees_the_joblib_pipelines_load(default_model):
+    out = run_recorded(
+        "from nlp_pipeline.model.format import load_pipelines\n"
+        f"try:\n    load_pipelines({str(default_model)!r}, trust=True)\n"
+        "except Exception as exc:\n    print(type(exc).__name__, exc, file=sys.stderr)\n"
+        "print('unpickled:', ','.join(calls))\n"
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.startswith("unpickled: pickle."), out.stdout
