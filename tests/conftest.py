@@ -18,9 +18,10 @@ PER_CELL = 30  # small-model training size per topic x stance cell
 
 @pytest.fixture(autouse=True)
 def models_root(tmp_path, monkeypatch) -> Path:
-    """Every test gets its own empty models folder, so the real models/ is never touched."""
+    """Every test gets its own empty workspace and models folder: the real ones are never touched."""
     root = tmp_path / "models"
     root.mkdir()
+    monkeypatch.setenv("OPINIONS_HOME", str(tmp_path / "workspace"))
     monkeypatch.setenv("OPINIONS_MODELS_DIR", str(root))
     return root
 

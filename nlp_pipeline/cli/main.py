@@ -32,8 +32,12 @@ def cli() -> None:
     """opinions — 群众意见分类 triage of citizens' opinions for public-security bureaus.
 
     Sorts each comment into one of six topics (队伍建设、服务经济、执法办案、治安管理、
-    交通管理、不属公安职责范围) and a stance (表扬、批评、建议), and flags doubtful ones
-    for a person to review. Label guide: docs/LABELS.md.
+    交通管理、不属公安职责范围) and a stance (表扬、批评、建议、咨询), and flags doubtful
+    ones for a person to review. Label guide: docs/LABELS.md.
+
+    Model versions, added labels and the CURRENT pointer live in one workspace folder:
+    $OPINIONS_HOME, else the per-user data folder (a source checkout uses itself).
+    `opinions workspace` prints where everything lives.
     """
 
 
@@ -364,6 +368,7 @@ def models(ctx: click.Context) -> None:
     from nlp_pipeline.model.registry import list_versions, models_root
 
     versions = list_versions()
+    echo_err(f"模型目录 models folder: {models_root()}")
     if not versions:
         click.echo(f"没有模型 (no models in {models_root()})")
         return
@@ -415,6 +420,35 @@ def models_show(version: str | None) -> None:
     meta = read_meta(resolve_model(version))
     meta.pop("metrics_detail", None)
     click.echo(json.dumps(meta, ensure_ascii=False, indent=2))
+
+
+@cli.command("workspace")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON (machine-readable output).")
+@handle_errors
+def workspace_cmd(as_json: bool) -> None:
+    """Show where models, labels and data live 显示工作区位置.
+
+    The workspace is $OPINIONS_HOME, else the platform's per-user data folder (a source
+    checkout uses itself). The shipped model and base corpus are read-only.
+
+    \b
+    Example:  opinions workspace
+    """
+    from nlp_pipeline.workspace import locations
+
+    locs = locations()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {loc.name: str(loc.path) if loc.path else None for loc in locs},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for loc in locs:
+        state = "" if loc.exists else "  (尚未创建 not created yet)"
+        click.echo(f"{loc.name:<15}{loc.path or '—'}{state}\n{'':15}{loc.note}")
 
 
 cli.add_command(suggest)

@@ -1,6 +1,6 @@
 """Where models live, which one is the default, and the lock that guards training.
 
-Layout of the models folder::
+Layout of the models folder (in the workspace: see ``nlp_pipeline.workspace``)::
 
     models/
       default/            the model shipped with the project
@@ -23,43 +23,30 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from nlp_pipeline import workspace
 from nlp_pipeline.errors import ModelError, TrainingError
 from nlp_pipeline.model.format import META
 
-ENV_MODELS = "OPINIONS_MODELS_DIR"
+ENV_MODELS = workspace.ENV_MODELS
 POINTER = "CURRENT"
 LOCK = ".train.lock"
 DEFAULT = "default"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 
 
-def _package_dir() -> Path:
-    return Path(__file__).resolve().parents[1]
-
-
 def source_root() -> Path | None:
     """The project checkout this package runs from, if any (editable install or source)."""
-    root = _package_dir().parent
-    if (root / "pyproject.toml").is_file() and (root / "models").is_dir():
-        return root
-    return None
+    return workspace.source_root()
 
 
 def bundled_default() -> Path | None:
-    """The default model copied into the wheel (``pip install .``)."""
-    path = _package_dir() / "_bundled_models" / DEFAULT
-    return path if (path / META).is_file() else None
+    """The shipped default model: the wheel's copy, else the checkout's ``models/default``."""
+    return workspace.shipped_model_dir()
 
 
 def models_root() -> Path:
-    """$OPINIONS_MODELS_DIR, else the checkout's ``models/``, else a per-user folder."""
-    env = os.environ.get(ENV_MODELS)
-    if env:
-        return Path(env)
-    root = source_root()
-    if root is not None:
-        return root / "models"
-    return Path.home() / ".nlp_pipeline" / "models"
+    """$OPINIONS_MODELS_DIR, else the workspace's ``models/`` (see nlp_pipeline.workspace)."""
+    return workspace.models_dir()
 
 
 def current_version(root: Path | None = None) -> str:

@@ -24,7 +24,6 @@ from nlp_pipeline.model.registry import (
     models_root,
     read_version_meta,
     set_current,
-    source_root,
     training_lock,
     version_dir,
 )
@@ -53,12 +52,15 @@ class RetrainOutcome:
 
 
 def default_corpus_dir() -> Path:
-    root = source_root()
-    if root is None or not (root / "corpora" / "train.jsonl").is_file():
+    """The workspace's corpus folder (see nlp_pipeline.workspace), base corpus included."""
+    from nlp_pipeline.workspace import corpus_dir
+
+    folder = corpus_dir()
+    if folder is None or not (folder / "train.jsonl").is_file():
         raise TrainingError(
             "找不到语料目录，请用 --corpus 指定 (no corpus folder found; pass --corpus DIR)"
         )
-    return root / "corpora"
+    return folder
 
 
 def parent_corpus_files(corpus_dir: Path, parent_meta: dict) -> list[Path]:
