@@ -48,6 +48,20 @@ CHECKED_FILES = (FEATURES, WEIGHTS, PIPELINE, CARD)
 HEAD_NAMES = ("topic", "stance")
 
 
+def content_key(model_dir: str | Path) -> str:
+    """An identifier of a model's content: the sha256 of its ``meta.json``.
+
+    ``meta.json`` records the sha256 of every other file, so two directories with the same
+    key hold the same model, and a directory rebuilt in place gets a new key. Caches of
+    loaded models are keyed by it, never by the path alone.
+    """
+    path = Path(model_dir) / META
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except OSError as exc:
+        raise ModelError(f"{path}: 无法读取 (cannot read: {exc.strerror})") from exc
+
+
 def sha256_file(path: str | Path) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as fh:

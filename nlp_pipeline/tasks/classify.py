@@ -34,18 +34,27 @@ CHUNK_ROWS = 4000
 ERROR_EMPTY = "文本为空 (empty text)"
 ERROR_NOT_TEXT = "不是文本 (not a string)"
 
-_worker_predictors: dict[str, object] = {}
+# (model directory, content key) -> Predictor, one per process (workers keep theirs).
+_worker_predictors: dict[tuple[str, str], object] = {}
 
 
-def _predictor_for(model_dir: str):
-    """One Predictor per process and model, with the whole dictionary loaded once."""
-    predictor = _worker_predictors.get(model_dir)
+def _predictor_for(model_dir: str, key: str):
+    """One Predictor per process and model content, with the whole dictionary loaded once.
+
+    ``key`` is :func:`~nlp_pipeline.model.format.content_key` read when the run started: a
+    directory replaced in place (a rebuilt default model) gets a new key, so a cached
+    Predictor of the old content is never used for it.
+    """
+    predictor = _worker_predictors.get((model_dir, key))
     if predictor is None:
         from nlp_pipeline.model.predictor import Predictor
         from nlp_pipeline.text.segment import warm_up
 
         warm_up()
-        predictor = _worker_predictors[model_dir] = Predictor(model_dir)
+        predictor = Predictor(model_dir)
+        for stale in [k for k in _worker_predictors if k[0] == model_dir]:
+            del _worker_predictors[stale]
+        _worker_predictors[(model_dir, key)] = predictor
     return predictor
 
 
@@ -57,14 +66,14 @@ def _empty_result(error: str) -> dict:
     return out
 
 
-def classify_chunk(model_dir: str, texts: list[object]) -> list[tuple | str]:
+def classify_chunk(model_dir: str, texts: list[object], key: str) -> list[tuple | str]:
     """Classify one chunk of raw values (runs in a worker process).
 
     Returns, per value, a compact tuple ``(topic, topic_confidence, stance,
     stance_confidence, needs_review)`` or, for a value that is not usable text, the error
     message — small to send back from a worker.
     """
-    predictor = _predictor_for(model_dir)
+    predictor = _predictor_for(model_dir, key)
     results: list[tuple | str] = [""] * len(texts)
     todo, positions = [], []
     for i, value in enumerate(texts):
@@ -112,7 +121,10 @@ def classify_values(
     values: Iterable[object], model_dir: str | Path, *, jobs: int = 1, chunk_rows: int = CHUNK_ROWS
 ) -> Iterator[dict]:
     """Classify raw values (texts) lazily, in order; one result dict per value."""
+    from nlp_pipeline.model.format import content_key
+
     model_dir = str(model_dir)
+    key = content_key(model_dir)
     chunks = _chunks(values, chunk_rows)
     if jobs > 1:
         # Look one chunk ahead: input that fits in one chunk is not worth starting workers.
@@ -122,12 +134,12 @@ def classify_values(
             jobs = 1
     if jobs == 1:
         for chunk in chunks:
-            yield from map(_as_record, classify_chunk(model_dir, chunk))
+            yield from map(_as_record, classify_chunk(model_dir, chunk, key))
         return
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")
-    for results in parallel(delayed(classify_chunk)(model_dir, c) for c in chunks):
+    for results in parallel(delayed(classify_chunk)(model_dir, c, key) for c in chunks):
         yield from map(_as_record, results)
 
 

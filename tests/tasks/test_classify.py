@@ -163,3 +163,21 @@ def test_no_opinion_rows_have_no_labels_and_no_review(default_model):
         assert r["error"] == ""
     for r in results[3:]:
         assert r["no_opinion"] is False and r["topic"] and r["stance"]
+
+
+def test_model_replaced_in_place_is_not_served_from_the_cache(default_model):
+    """The README's rebuild recipe replaces a model directory in place; the next call must
+    answer with the new model, not the one a previous call cached under the same path."""
+    import shutil
+
+    from nlp_pipeline.model.predictor import Predictor
+
+    from ..conftest import SHIPPED_MODEL
+
+    texts = ["晚上小区里经常有人偷电动车，希望加强巡逻", "交警辛苦了", "派出所办事太慢"]
+    old = [r["topic_confidence"] for r in classify_texts(texts)]
+    shutil.rmtree(default_model)
+    shutil.copytree(SHIPPED_MODEL, default_model)
+    new_model = [round(p.topic_confidence, 4) for p in Predictor(default_model).predict(texts)]
+    assert new_model != old  # the two models do answer differently
+    assert [r["topic_confidence"] for r in classify_texts(texts)] == new_model
