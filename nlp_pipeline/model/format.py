@@ -33,6 +33,7 @@ import numpy as np
 
 from nlp_pipeline.errors import ModelError
 from nlp_pipeline.taxonomy import HEADS
+from nlp_pipeline.text.tokens import tokenizer_changes, tokenizer_identity
 
 # 2: analyzers may read a section of the message (title, request, substance) and the
 # stance head may have a fourth class (inquiry). Format-1 models read the whole text with
@@ -172,6 +173,7 @@ def write_model_dir(target: str | Path, pipelines: dict, meta: dict) -> Path:
             for head in HEAD_NAMES
         }
         meta["libraries"] = library_versions()
+        meta["tokenizer"] = tokenizer_identity()
         (tmp / CARD).write_text(_model_card(meta), encoding="utf-8")
         meta["files"] = {name: sha256_file(tmp / name) for name in CHECKED_FILES}
         (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
@@ -207,6 +209,24 @@ def read_meta(model_dir: str | Path) -> dict:
     return meta
 
 
+def check_tokenizer(model_dir: str | Path, meta: dict) -> None:
+    """Refuse a model whose recorded tokenizer differs from today's, naming each change.
+
+    Models saved before the tokenizer was recorded (no ``tokenizer`` in meta.json) load
+    as before: there is nothing to compare.
+    """
+    saved = meta.get("tokenizer")
+    if saved is None:
+        return
+    changes = tokenizer_changes(saved) if isinstance(saved, dict) else ["unreadable record"]
+    if changes:
+        raise ModelError(
+            f"{model_dir}: 分词与训练时不同，模型看到的词会变 (the tokenizer differs from the one "
+            f"this model was trained with): {'; '.join(changes)}. "
+            "请重新训练模型或恢复原文件 (retrain the model, or restore what changed)"
+        )
+
+
 def verify_file(model_dir: str | Path, meta: dict, name: str) -> Path:
     """Check one file of the model against the sha256 recorded in meta.json."""
     path = Path(model_dir) / name
@@ -233,6 +253,7 @@ def load_pipelines(model_dir: str | Path, *, trust: bool = False) -> dict:
     import joblib
 
     meta = read_meta(model_dir)
+    check_tokenizer(model_dir, meta)
     path = verify_file(model_dir, meta, PIPELINE)
     with _old_module_paths():
         return joblib.load(path)

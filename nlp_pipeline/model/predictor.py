@@ -17,7 +17,14 @@ import numpy as np
 
 from nlp_pipeline.errors import ModelError
 from nlp_pipeline.model.features import analyzer_from_config
-from nlp_pipeline.model.format import FEATURES, HEAD_NAMES, WEIGHTS, read_meta, verify_file
+from nlp_pipeline.model.format import (
+    FEATURES,
+    HEAD_NAMES,
+    WEIGHTS,
+    check_tokenizer,
+    read_meta,
+    verify_file,
+)
 from nlp_pipeline.taxonomy import HEADS
 from nlp_pipeline.text.no_opinion import is_no_opinion
 from nlp_pipeline.text.normalize import has_chinese, prepare
@@ -126,6 +133,7 @@ class Predictor:
     def __init__(self, model_dir: str | Path) -> None:
         self.model_dir = Path(model_dir)
         self.meta = read_meta(self.model_dir)
+        check_tokenizer(self.model_dir, self.meta)
         feat_path = verify_file(self.model_dir, self.meta, FEATURES)
         weights_path = verify_file(self.model_dir, self.meta, WEIGHTS)
         try:

@@ -7,6 +7,7 @@ them breaks pipelines saved with joblib.
 
 from __future__ import annotations
 
+import hashlib
 from contextlib import contextmanager
 from functools import lru_cache
 
@@ -20,6 +21,56 @@ TOKENIZER_CONFIG = {
     "user_dict": USER_DICT,
     "stopwords": STOPWORDS,
 }
+
+
+def _jieba_version() -> str:
+    import jieba  # imported by the segmenter anyway; importlib.metadata is slower
+
+    return str(jieba.__version__)
+
+
+def _sha256(path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def tokenizer_identity() -> dict[str, object]:
+    """Everything that decides the tokens a model sees, recorded in its ``meta.json``.
+
+    The segmentation algorithm and its settings (``TOKENIZER_CONFIG``), jieba's version
+    (its dictionary and rules) and the sha256 of the user dictionary and stopword list: a
+    model is loaded only when these are what it was trained with.
+    """
+    return {
+        **TOKENIZER_CONFIG,
+        "jieba_version": _jieba_version(),
+        "user_dict_sha256": _sha256(data_path(USER_DICT)),
+        "stopwords_sha256": _sha256(data_path(STOPWORDS)),
+    }
+
+
+def tokenizer_changes(saved: dict[str, object]) -> list[str]:
+    """What differs between a recorded :func:`tokenizer_identity` and today's, in words."""
+    now = tokenizer_identity()
+    files = {
+        "user_dict_sha256": ("user dictionary", USER_DICT),
+        "stopwords_sha256": ("stopword list", STOPWORDS),
+    }
+    changes = []
+    for key in sorted(set(saved) | set(now)):
+        before, after = saved.get(key), now.get(key)
+        if before == after:
+            continue
+        if key in files:
+            what, name = files[key]
+            changes.append(
+                f"{what} {data_path(name)}: sha256 {str(before)[:12]}… at training, "
+                f"{str(after)[:12]}… now"
+            )
+        elif key == "jieba_version":
+            changes.append(f"jieba {before} at training, {after} now")
+        else:
+            changes.append(f"{key}: {before!r} at training, {after!r} now")
+    return changes
 
 
 @lru_cache(maxsize=1)
