@@ -25,6 +25,13 @@ Decisions worth knowing:
   last computed, never the formula text.
 * A ``.txt`` file with a UTF-16 BOM whose first line contains a tab is Excel's "Unicode
   text" export of a sheet, and is read as TSV.
+* **Title rows** above the header (a merged title, a line with the unit and date) are
+  skipped: the header of a CSV/TSV/XLSX is the first row whose cells look like column names
+  (short, distinct, no "label: value", at least half as wide as the widest row near the top;
+  a row naming a known text column wins) — ``header_row`` overrides it. ``header_row`` and
+  ``skipped_above`` say what was chosen.
+* **Footer rows** (填表人、审核人、合计 … at the end of the data, narrower than the table) are
+  not data: they are left out and listed in ``footer_rows``, never dropped silently.
 """
 
 from __future__ import annotations
@@ -112,22 +119,35 @@ def open_table(
     encoding: str | None = None,
     sheet: str | None = None,
     fmt: str | None = None,
+    header_row: int | None = None,
+    text_column: str | None = None,
 ) -> TableReader:
     """Open an input table for streaming; raise InputError for whole-file problems.
 
     ``fmt`` (csv, tsv, txt, jsonl, xlsx) overrides the extension. ``"-"`` reads standard
     input (UTF-8 unless ``encoding`` is given): JSONL when its first non-blank line starts
     with ``{``, otherwise one comment per line. ``sheet`` picks an XLSX worksheet by name
-    (default: the first). Use the result as a context manager.
+    (default: the first). ``header_row`` (1-based line or sheet row) names the header
+    instead of finding it; ``text_column`` helps find it. Use the result as a context manager.
     """
-    return TableReader(path, encoding=encoding, sheet=sheet, fmt=fmt)
+    return TableReader(
+        path,
+        encoding=encoding,
+        sheet=sheet,
+        fmt=fmt,
+        header_row=header_row,
+        text_column=text_column,
+    )
 
 
 class TableReader:
     """An open input table: ``columns`` are known up front, ``rows()`` streams records.
 
     Attributes: ``path`` (as given, ``"-"`` for stdin), ``format``, ``encoding`` (None for
-    XLSX), ``columns``, ``skipped_empty`` (empty rows seen by the last ``rows()`` pass).
+    XLSX), ``columns``, ``skipped_empty`` (empty rows seen by the last ``rows()`` pass),
+    ``header_row`` (1-based line or sheet row of the header; None without one),
+    ``skipped_above`` (non-empty title rows above it), ``footer_rows`` (``(number, text)`` of
+    the footer rows left out by the last ``rows()`` pass).
     """
 
     def __init__(
@@ -137,11 +157,15 @@ class TableReader:
         encoding: str | None = None,
         sheet: str | None = None,
         fmt: str | None = None,
+        header_row: int | None = None,
+        text_column: str | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.skipped_empty = 0
+        self.footer_rows: list[tuple[int, str]] = []
         self._spool: IO[bytes] | None = None
         self._live: weakref.WeakSet[Any] = weakref.WeakSet()
+        self._header_spec = HeaderSpec(header_row, text_column)
         try:
             self._source = self._open_source(encoding, sheet, fmt)
         except BaseException:
@@ -150,6 +174,8 @@ class TableReader:
         self.format: str = self._source.format
         self.encoding: str | None = self._source.encoding
         self.columns: list[str] = list(self._source.columns)
+        self.header_row: int | None = getattr(self._source, "header_number", None)
+        self.skipped_above: int = getattr(self._source, "skipped_above", 0)
 
     def rows(self) -> Iterator[InputRow]:
         """Yield one InputRow per non-empty record, in input order, streaming.
@@ -159,7 +185,10 @@ class TableReader:
         XLSX member); a bad record is an InputRow with ``error`` set.
         """
         self.skipped_empty = 0
+        self.footer_rows = []
         generator = self._source.rows(self)
+        if self.header_row is not None:
+            generator = _without_footer(generator, len(self.columns), self.footer_rows)
         self._live.add(generator)
         return generator
 
@@ -195,11 +224,11 @@ class TableReader:
         chosen = _format_for(name, fmt)
         _check_magic(name, chosen, head)
         if chosen == "xlsx":
-            return _XlsxSource(name, name, sheet)
+            return _XlsxSource(name, name, sheet, self._header_spec)
         with open(name, "rb") as stream:
             decided = detect_stream_encoding(stream, encoding, name=name)
             chosen = _unicode_text_is_tsv(stream, chosen, decided, fmt, name)
-        return _make_text_source(chosen, lambda: open(name, "rb"), name, decided)
+        return _make_text_source(chosen, lambda: open(name, "rb"), name, decided, self._header_spec)
 
     def _open_stdin(self, encoding: str | None, sheet: str | None, fmt: str | None) -> _Source:
         chosen = _format_for(STDIN_NAME, fmt) if fmt else None
@@ -211,7 +240,7 @@ class TableReader:
         _check_magic(STDIN_NAME, chosen or "txt", spool.read(8))
         spool.seek(0)
         if chosen == "xlsx":
-            return _XlsxSource(spool, STDIN_NAME, sheet)
+            return _XlsxSource(spool, STDIN_NAME, sheet, self._header_spec)
         decided = detect_stream_encoding(spool, encoding or "utf-8", name=STDIN_NAME)
 
         def reopen() -> BinaryIO:
@@ -220,7 +249,7 @@ class TableReader:
 
         if chosen is None:
             chosen = _sniff_stdin_format(reopen, decided)
-        return _make_text_source(chosen, reopen, STDIN_NAME, decided)
+        return _make_text_source(chosen, reopen, STDIN_NAME, decided, self._header_spec)
 
 
 def find_text_column(columns: list[str], requested: str | None = None, *, path: str = "") -> str:
@@ -446,12 +475,14 @@ class _TextSource(_Source):
         return InputRow(number, {}, f"{where(self.name, number)}{message}")
 
 
-def _make_text_source(fmt: str, reopen: Any, name: str, encoding: str) -> _Source:
+def _make_text_source(
+    fmt: str, reopen: Any, name: str, encoding: str, spec: HeaderSpec | None = None
+) -> _Source:
     if fmt == "txt":
         return _TxtSource(fmt, reopen, name, encoding)
     if fmt == "jsonl":
         return _JsonlSource(fmt, reopen, name, encoding)
-    return _CsvSource(fmt, reopen, name, encoding)
+    return _CsvSource(fmt, reopen, name, encoding, spec or HeaderSpec())
 
 
 def _value_problem(values: Iterable[object]) -> str | None:
@@ -652,37 +683,48 @@ class _Record:
 class _CsvSource(_TextSource):
     """Comma- (.csv) or tab- (.tsv) separated values with a header record."""
 
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
+    def __init__(self, fmt: str, reopen: Any, name: str, encoding: str, spec: HeaderSpec) -> None:
+        super().__init__(fmt, reopen, name, encoding)
         self._delimiter = "\t" if self.format == "tsv" else ","
-        self.columns = self._read_header()
+        self.header_number, self.skipped_above, self.columns = self._read_header(spec)
 
-    def _read_header(self) -> list[str]:
+    def _read_header(self, spec: HeaderSpec) -> tuple[int, int, list[str]]:
         records = self._records()
+        top: list[tuple[int, list[object] | None]] = []
         try:
             for record in records:
+                if spec.row is not None and record.number > spec.row:
+                    break
                 if record.error:
-                    raise InputError(
-                        f"{where(self.name, record.number)}表头无法解析: {record.error}"
-                    )
-                if not _all_blank(record.fields):
-                    problem = _value_problem(record.fields)  # type: ignore[arg-type]
-                    if problem:
-                        raise InputError(f"{where(self.name, record.number)}表头{problem}")
-                    return header_names(record.fields)  # type: ignore[arg-type]
+                    if not top or spec.row == record.number:
+                        raise InputError(
+                            f"{where(self.name, record.number)}表头无法解析: {record.error}"
+                        )
+                    top.append((record.number, None))
+                elif not _all_blank(record.fields):
+                    top.append((record.number, record.fields))  # type: ignore[arg-type]
+                if spec.row is None and len(top) >= HEADER_SCAN_ROWS:
+                    break
         finally:
             records.close()
-        raise InputError(f"{where(self.name)}文件里没有内容（只有空行）")
+        if not top:
+            raise InputError(f"{where(self.name)}文件里没有内容（只有空行）")
+        number, fields, above = _pick_header(top, spec, self.name, "行")
+        problem = _value_problem(fields)
+        if problem:
+            raise InputError(f"{where(self.name, number)}表头{problem}")
+        return number, above, header_names(fields)
 
     def rows(self, reader: TableReader) -> Iterator[InputRow]:
-        header_seen = False
         for record in self._records():
+            if record.number <= self.header_number:
+                if _all_blank(record.fields) and not record.error:
+                    reader._count_empty()
+                continue
             if record.error:
                 yield self._error(record.number, record.error)
             elif _all_blank(record.fields):
                 reader._count_empty()
-            elif not header_seen:
-                header_seen = True
             else:
                 yield self._row(record.number, record.fields)  # type: ignore[arg-type]
 
@@ -776,6 +818,118 @@ def _cell_text(value: object) -> str:
 
 
 # ---------------------------------------------------------------------------------------
+# Title rows above the header, footer rows below the data
+
+HEADER_SCAN_ROWS = 30
+"""Non-empty rows looked at to find the header."""
+MAX_NAME_CHARS = 40
+_LABEL_VALUE = re.compile(r"[:：]\s*\S")
+_FOOTER = re.compile(
+    r"^\s*(合\s*计|总\s*计|小\s*计|共计|填\s*表\s*人|填报人|制\s*表\s*人|审\s*核\s*人|审核|"
+    r"负\s*责\s*人|统计人|经办人|联系人|联系电话|填表日期|填报日期|制表日期|制表时间|备\s*注|说明|注[:：])"
+)
+MAX_FOOTER_ROWS = 20
+"""A longer run of footer-like rows is data, not a footer."""
+
+
+@dataclass(frozen=True)
+class HeaderSpec:
+    row: int | None = None
+    """The header's 1-based line/row number when the user named it (``--header-row``)."""
+    text_column: str | None = None
+    """The text column the user named, a strong sign of the header row."""
+
+
+def _nonblank(cells: Iterable[object]) -> list[object]:
+    return [c for c in cells if not _is_blank(c)]
+
+
+def _looks_like_names(cells: list[object], min_width: int) -> bool:
+    names = _nonblank(cells)
+    if len(names) < min_width:
+        return False
+    texts = [c.strip() for c in names if isinstance(c, str)]
+    return (
+        len(texts) == len(names)  # numbers and dates are data, not names
+        and all(len(t) <= MAX_NAME_CHARS and "\n" not in t for t in texts)
+        and not any(_LABEL_VALUE.search(t) for t in texts)
+        and len(set(texts)) == len(texts)
+    )
+
+
+def _pick_header(
+    top: list[tuple[int, list[object] | None]], spec: HeaderSpec, name: str, unit: str
+) -> tuple[int, list[object], int]:
+    """The header among the first non-empty rows: (number, cells, non-empty rows above it)."""
+    if spec.row is not None:
+        for index, (number, cells) in enumerate(top):
+            if number == spec.row:
+                if cells is None or not _nonblank(cells):
+                    break
+                return number, cells, index
+        raise InputError(
+            f"{where(name, spec.row)}--header-row {spec.row}: 这一{unit}是空的或不存在"
+        )
+    widest = (
+        max(len(_nonblank(cells)) for _n, cells in top if cells is not None)
+        if any(cells is not None for _n, cells in top)
+        else 0
+    )
+    min_width = max(1 if widest < 2 else 2, (widest + 1) // 2)
+    known = {_loose(n) for n in KNOWN_TEXT_COLUMNS}
+    if spec.text_column:
+        known.add(_loose(spec.text_column))
+    candidates = [
+        (index, number, cells)
+        for index, (number, cells) in enumerate(top)
+        if cells is not None and _looks_like_names(cells, min_width)
+    ]
+    for index, number, cells in candidates:
+        if any(isinstance(c, str) and _loose(c) in known for c in cells):
+            return number, cells, index
+    if candidates:
+        index, number, cells = candidates[0]
+        return number, cells, index
+    for index, (number, cells) in enumerate(top):
+        if cells is not None:
+            return number, cells, index
+    raise InputError(f"{where(name)}找不到表头")
+
+
+def _footer_text(row: InputRow, width: int) -> str | None:
+    """The row's text when it looks like a footer (填表人：…, 合计 …), else None."""
+    if row.error:
+        return None
+    cells = _nonblank(row.values.values())
+    if not cells or len(cells) > max(2, width // 2):
+        return None
+    first = cells[0]
+    if not isinstance(first, str) or not _FOOTER.match(first):
+        return None
+    return " ".join(_cell_text(c).strip() for c in cells)
+
+
+def _without_footer(
+    rows: Iterator[InputRow], width: int, footer: list[tuple[int, str]]
+) -> Iterator[InputRow]:
+    """Hold footer-like rows back; rows followed by data are data after all."""
+    held: list[tuple[InputRow, str]] = []
+    try:
+        for row in rows:
+            text = _footer_text(row, width)
+            if text is not None and len(held) < MAX_FOOTER_ROWS:
+                held.append((row, text))
+                continue
+            for kept, _text in held:
+                yield kept
+            held.clear()
+            yield row
+        footer.extend((row.number, text) for row, text in held)
+    finally:
+        rows.close()  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------
 # XLSX
 
 
@@ -785,13 +939,17 @@ class _XlsxSource(_Source):
     format = "xlsx"
     encoding = None
 
-    def __init__(self, file: str | IO[bytes], name: str, sheet: str | None) -> None:
+    def __init__(
+        self, file: str | IO[bytes], name: str, sheet: str | None, spec: HeaderSpec | None = None
+    ) -> None:
         self.name = name
         self._workbook = _load_workbook(file, name)
         try:
             self._sheet = self._pick_sheet(sheet)
             self._sheet.reset_dimensions()  # a wrong <dimension> would cut rows off
-            self._header_row, self.columns = self._read_header()
+            self.header_number, self.skipped_above, self.columns = self._read_header(
+                spec or HeaderSpec()
+            )
         except BaseException:
             self.close()
             raise
@@ -808,22 +966,30 @@ class _XlsxSource(_Source):
         names = "、".join(repr(s.title) for s in sheets)
         raise InputError(f"{where(self.name)}没有名为 {sheet!r} 的工作表；有: {names}")
 
-    def _read_header(self) -> tuple[int, list[str]]:
+    def _read_header(self, spec: HeaderSpec) -> tuple[int, int, list[str]]:
         cells_iter = self._cells()
+        top: list[tuple[int, list[object] | None]] = []
         try:
             for number, cells in cells_iter:
+                if spec.row is not None and number > spec.row:
+                    break
                 if not all(_is_blank(v) for v in cells):
-                    width = max(i for i, v in enumerate(cells, 1) if not _is_blank(v))
-                    return number, header_names(cells[:width])
+                    top.append((number, list(cells)))
+                if spec.row is None and len(top) >= HEADER_SCAN_ROWS:
+                    break
         finally:
             cells_iter.close()
-        raise InputError(f"{where(self.name)}工作表 {self._sheet.title!r} 是空的")
+        if not top:
+            raise InputError(f"{where(self.name)}工作表 {self._sheet.title!r} 是空的")
+        number, cells, above = _pick_header(top, spec, self.name, "行")
+        width = max(i for i, v in enumerate(cells, 1) if not _is_blank(v))
+        return number, above, header_names(cells[:width])
 
     def rows(self, reader: TableReader) -> Iterator[InputRow]:
         for number, cells in self._cells():
             if all(_is_blank(v) for v in cells):
                 reader._count_empty()
-            elif number != self._header_row:
+            elif number > self.header_number:
                 yield self._row(number, cells)
 
     def _row(self, number: int, cells: tuple[object, ...]) -> InputRow:
