@@ -21,6 +21,8 @@ class Record:
     stance: str
     id: str = ""
     source: str = ""
+    register: str = ""
+    """How it was written (letter, hotline, form …; ``v1`` for the first corpus), if known."""
 
 
 def read_jsonl(path: str | Path) -> list[Record]:
@@ -49,7 +51,14 @@ def read_jsonl(path: str | Path) -> list[Record]:
         except LabelError as exc:
             raise LabelError(f"{where(path, number)}{exc}") from exc
         records.append(
-            Record(text, topic, stance, str(obj.get("id", "")), str(obj.get("source", "")))
+            Record(
+                text,
+                topic,
+                stance,
+                str(obj.get("id", "")),
+                str(obj.get("source", "")),
+                str(obj.get("register", "")),
+            )
         )
     return records
 

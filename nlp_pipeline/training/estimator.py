@@ -92,10 +92,18 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
     def _svc(self) -> LinearSVC:
         return LinearSVC(C=self.C, class_weight=self.class_weight, random_state=self.random_state)
 
-    def fit(self, X, y):
-        """Fit the SVM on ``X`` (dense or sparse), learning the temperature if ``scale`` is None."""
+    def fit(self, X, y, sample_weight=None):
+        """Fit the SVM on ``X`` (dense or sparse), learning the temperature if ``scale`` is None.
+
+        ``sample_weight`` multiplies each sample's loss (a bureau's own labelled messages
+        weigh more than the corpus; see ``TrainConfig.added_weight``).
+        """
         started = time.perf_counter()
         X, y = validate_data(self, X, y, accept_sparse="csr", dtype=[np.float64, np.float32])
+        if sample_weight is not None:
+            sample_weight = np.asarray(sample_weight, dtype=np.float64)
+            if sample_weight.shape != (X.shape[0],) or not np.all(np.isfinite(sample_weight)):
+                raise ValueError("sample_weight must be one finite number per sample")
         check_classification_targets(y)
         self.classes_, y_index = np.unique(y, return_inverse=True)
         if len(self.classes_) < 2:
@@ -103,17 +111,17 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
                 f"The number of classes has to be greater than one; got {len(self.classes_)} class"
             )
         if self.scale is None:
-            self.scale_ = self._learn_scale(X, y, y_index)
+            self.scale_ = self._learn_scale(X, y, y_index, sample_weight)
         else:
             self.scale_ = float(self.scale)
         calibrated = time.perf_counter()
-        final = self._svc().fit(X, y)
+        final = self._svc().fit(X, y, sample_weight=sample_weight)
         self.coef_ = final.coef_
         self.intercept_ = final.intercept_
         self.seconds_ = {"calibrate": calibrated - started, "fit": time.perf_counter() - calibrated}
         return self
 
-    def _learn_scale(self, X, y: np.ndarray, y_index: np.ndarray) -> float:
+    def _learn_scale(self, X, y: np.ndarray, y_index: np.ndarray, sample_weight=None) -> float:
         """The temperature fitted on out-of-fold scores of ``cv`` inner folds."""
         folds_n = min(self.cv, int(np.bincount(y_index).min()))
         if folds_n < 2:  # a class too small to hold out: no calibration data
@@ -123,7 +131,8 @@ class CalibratedLinearSVC(ClassifierMixin, BaseEstimator):
         for train_idx, test_idx in folds.split(np.zeros(len(y)), y):
             if len(np.unique(y[train_idx])) < len(self.classes_):
                 return 1.0
-            svc = self._svc().fit(X[train_idx], y[train_idx])
+            weights = None if sample_weight is None else sample_weight[train_idx]
+            svc = self._svc().fit(X[train_idx], y[train_idx], sample_weight=weights)
             oof[test_idx] = _as_columns(svc.decision_function(X[test_idx]))
         return fit_temperature(oof, y_index)
 
