@@ -218,21 +218,9 @@ def _write_audit(report, path: str, as_json: bool, limit: int | None) -> None:
 
 
 def _write_text(path: str, content: str) -> None:
-    import os
-    import secrets
+    from nlp_pipeline.io.atomic import write_text_atomic
 
-    from nlp_pipeline.errors import OutputError
-
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{secrets.token_hex(4)}")
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(content)
-        os.replace(tmp, path)
-    except OSError as exc:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise OutputError(f"{path}: 无法写入 (cannot write: {exc.strerror or exc})") from exc
+    write_text_atomic(path, content)
 
 
 def audit_text(report, limit: int | None = DEFAULT_SCREEN_LIMIT) -> str:

@@ -30,7 +30,6 @@ import io
 import json
 import math
 import os
-import secrets
 import sys
 import weakref
 from collections.abc import Iterable, Mapping
@@ -265,14 +264,10 @@ class _AtomicFile(_Target):
     """A temporary file beside ``final`` that replaces it on commit."""
 
     def __init__(self, final: str) -> None:
+        from nlp_pipeline.io.atomic import temp_name
+
         self.final = final
-        if os.path.isdir(final):
-            raise OutputError(f"{where(final)}这是一个文件夹，不能作为输出文件")
-        folder = os.path.dirname(os.path.abspath(final))
-        if not os.path.isdir(folder):
-            raise OutputError(f"{where(final)}所在的文件夹不存在: {folder}")
-        base = os.path.basename(final)
-        self.tmp = os.path.join(folder, f".{base}.tmp-{secrets.token_hex(4)}")
+        self.tmp = temp_name(final)  # checks the target is not a folder, its folder exists
         try:
             self.file = open(self.tmp, "xb")  # noqa: SIM115 - closed in commit/discard
         except OSError as exc:

@@ -125,13 +125,10 @@ def set_current(version: str, root: Path | None = None) -> None:
     path = version_dir(version, root)
     if not (path / META).is_file():
         raise ModelError(f"{path}: 没有这个模型版本 (no such version)")
+    from nlp_pipeline.io.atomic import write_text_atomic
+
     root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".{POINTER}.tmp-{os.getpid()}"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(version + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, root / POINTER)
+    write_text_atomic(root / POINTER, version + "\n")
 
 
 def _pid_alive(pid: int) -> bool:

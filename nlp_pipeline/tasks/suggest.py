@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import heapq
 import os
-import secrets
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -464,22 +463,6 @@ def _write_xlsx(path: str, columns: list[str], rows: list[dict]) -> None:
 
 def _save_atomic(workbook, path: str) -> None:
     """Save under a temporary name beside ``path``, then move it onto ``path``."""
-    if os.path.isdir(path):
-        raise OutputError(f"{where(path)}这是一个文件夹，不能作为输出文件")
-    folder = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(folder):
-        raise OutputError(f"{where(path)}所在的文件夹不存在: {folder}")
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.tmp-{secrets.token_hex(4)}")
-    try:
-        workbook.save(tmp)
-        os.replace(tmp, path)
-    except OSError as exc:
-        hint = (
-            "（文件是否正在 Excel 中打开？请关闭后重试）"
-            if isinstance(exc, PermissionError)
-            else ""
-        )
-        raise OutputError(f"{where(path)}无法写入{hint} ({exc.strerror or exc})") from exc
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    from nlp_pipeline.io.atomic import atomic_write
+
+    atomic_write(path, workbook.save)

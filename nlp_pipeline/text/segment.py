@@ -89,10 +89,10 @@ def _write_shards(path: Path) -> None:
     for word, freq in tok.FREQ.items():
         shards.setdefault(word[0], {})[word] = math.log(freq) - logtotal if freq else None
     blob = marshal.dumps((tok.total, {ch: marshal.dumps(d) for ch, d in shards.items()}))
+    from nlp_pipeline.io.atomic import write_bytes_atomic
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".tmp{os.getpid()}")
-    tmp.write_bytes(blob)
-    os.replace(tmp, path)
+    write_bytes_atomic(path, blob)
 
 
 class _Segmenter:
