@@ -293,7 +293,7 @@ class _Pool:
 
 def _diverse(ranked: list[Suggestion], n: int, result: SuggestResult) -> list[Suggestion]:
     """Greedy walk down the ranking, passing over near-duplicates of what is picked."""
-    from nlp_pipeline.text.similarity import bigrams
+    from nlp_pipeline.text.similarity import bigrams, jaccard
 
     picked: list[Suggestion] = []
     picked_grams: list[set[str]] = []
@@ -301,19 +301,12 @@ def _diverse(ranked: list[Suggestion], n: int, result: SuggestResult) -> list[Su
         if len(picked) >= n:
             break
         grams = bigrams(s.text)
-        if any(_jaccard(grams, other) >= NEAR_DUPLICATE for other in picked_grams):
+        if any(jaccard(grams, other) >= NEAR_DUPLICATE for other in picked_grams):
             result.n_similar += 1
             continue
         picked.append(s)
         picked_grams.append(grams)
     return picked
-
-
-def _jaccard(a: set[str], b: set[str]) -> float:
-    if not a or not b:
-        return 0.0
-    inter = len(a & b)
-    return inter / (len(a) + len(b) - inter)
 
 
 # ---------------------------------------------------------------------------------------

@@ -21,6 +21,20 @@ def bigrams(text: str) -> set[str]:
     return {t[i : i + 2] for i in range(len(t) - 1)}
 
 
+def jaccard(a: set[str], b: set[str]) -> float:
+    """|a ∩ b| / |a ∪ b| of two gram sets; 0.0 when either is empty.
+
+    ``similar_pairs`` computes the same number for many pairs at once.
+
+    >>> jaccard(bigrams("希望加强巡逻"), bigrams("希望加强夜间巡逻"))
+    0.5
+    """
+    if not a or not b:
+        return 0.0
+    inter = len(a & b)
+    return inter / (len(a) + len(b) - inter)
+
+
 def _matrix(gram_sets: Sequence[set[str]], vocab: dict[str, int]):
     indptr, indices = [0], []
     for grams in gram_sets:
