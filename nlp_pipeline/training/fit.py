@@ -121,8 +121,9 @@ def fold_tfidf(blocks: list, train_idx, test_idx, cfg: FeatureConfig):
     """What ``build_features(cfg)`` fitted on the ``train_idx`` rows gives for both parts.
 
     Same vocabulary rule (document frequency >= min_df in the training rows), same smoothed
-    idf, sublinear tf and l2 norm per block; only the column order differs, which a linear
-    model does not see. ``tests/training/test_fit.py`` checks the equivalence.
+    idf, sublinear tf and l2 norm per block, and the same column order (each block's terms
+    sorted). ``tests/training/test_fit.py`` checks it per fold, and
+    ``tests/training/test_tfidf_equivalence.py`` ties it to the pipelines and the predictor.
     """
     from scipy.sparse import diags, hstack
     from sklearn.preprocessing import normalize
