@@ -268,9 +268,34 @@ def evaluate(data: Path, as_json: bool, text_column: str | None, model: str | No
 @click.option(
     "--text-column", default=None, help="文本列名 (name of the text column in --add files)."
 )
+@click.option(
+    "--eval",
+    "eval_file",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="本单位留作评估的已标注文件，比较新旧模型 (a labelled file of your own, kept out "
+    "of training: before → after accuracy on it decides the promotion).",
+)
+@click.option(
+    "--accept-predictions",
+    is_flag=True,
+    help="允许把未复核的 classify 输出当作标注 (train on a classify output nobody "
+    "reviewed; normally refused: mark reviewed rows in a 已复核 column instead).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="不显示进度 (no progress messages).")
 @handle_errors
-def train(add_files, corpus_dir, output, promote, force, skip_invalid, text_column, quiet) -> None:
+def train(
+    add_files,
+    corpus_dir,
+    output,
+    promote,
+    force,
+    skip_invalid,
+    text_column,
+    eval_file,
+    accept_predictions,
+    quiet,
+) -> None:
     """Train a model version, optionally on newly labelled samples 训练/再训练模型.
 
     \b
@@ -305,6 +330,8 @@ def train(add_files, corpus_dir, output, promote, force, skip_invalid, text_colu
         skip_invalid=skip_invalid,
         text_column=text_column,
         progress=say,
+        eval_file=eval_file,
+        accept_predictions=accept_predictions,
     )
     for issue in out.issues:
         echo_err(f"跳过 skipped: {issue}")
@@ -315,6 +342,12 @@ def train(add_files, corpus_dir, output, promote, force, skip_invalid, text_colu
         )
     if out.added_file:
         echo_err(f"新增样本 {out.n_added} 条已保存 saved to {out.added_file}")
+    weight = out.meta.get("added_weight")
+    if weight:
+        echo_err(
+            f"新增样本权重 weight of each added sample: {weight['weight']:g} 条语料 "
+            f"({weight['reason']})"
+        )
     _print_metrics(out.meta["metrics"], out.baseline)
     for note in out.meta["promotion"]["notes"]:
         click.echo(f"  {note}")

@@ -41,6 +41,23 @@ class LabelledFile:
     issues: list[LabelIssue] = field(default_factory=list)
     no_opinion_rows: list[int] = field(default_factory=list)
     """Rows whose text states no opinion (无, 同上): not trained on, whatever their labels."""
+    columns: list[str] = field(default_factory=list)
+    unreviewed_rows: list[int] = field(default_factory=list)
+    """Rows of a file with a review column (已复核) that are not marked reviewed: skipped."""
+
+
+# A column saying which rows a person has reviewed (see ``opinions train --add`` in the README).
+REVIEW_COLUMNS = ("reviewed", "已复核", "复核", "是否复核")
+_YES = {"是", "yes", "y", "true", "1", "✓", "√", "已复核", "已核"}
+
+
+def _marked(value: object) -> bool:
+    """A review cell that says yes (是 / yes / true / 1 / ✓)."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, int | float):
+        return value == 1
+    return str(value or "").strip().lower() in _YES
 
 
 def _pick(columns: Sequence[str], names: Iterable[str], what: str, path: str) -> str:
@@ -76,12 +93,17 @@ def read_labelled(
     path_s = str(path)
     out = LabelledFile(path_s)
     with open_table(path, encoding=encoding) as table:
+        out.columns = list(table.columns)
+        review_col = next((c for c in table.columns if c.strip() in REVIEW_COLUMNS), None)
         text_col = find_text_column(table.columns, text_column, path=path_s)
         topic_col = _pick(table.columns, TOPIC_COLUMNS, "topic 主题", path_s)
         stance_col = _pick(table.columns, STANCE_COLUMNS, "stance 立场", path_s)
         for row in table.rows():
             if row.error:
                 out.issues.append(LabelIssue(path_s, row.number, "parse", row.error))
+                continue
+            if review_col is not None and not _marked(row.values.get(review_col)):
+                out.unreviewed_rows.append(row.number)
                 continue
             text = _unneutralize(row.values.get(text_col))
             if not isinstance(text, str) or not text.strip():

@@ -119,10 +119,12 @@ def test_unknown_labels_empty_texts_and_conflicts_are_reported_by_row(
     with pytest.raises(TrainingError) as err:
         retrain([add], corpus_dir=corpus)
     message = str(err.value)
-    for row, word in ((3, "交通"), (4, "empty"), (5, "conflict"), (6, "duplicate")):
+    for row, word in ((3, "交通"), (4, "empty"), (5, "conflict")):
         assert f"第 {row} 行" in message and word in message
     assert "bad.xlsx 第 2 行:" not in message  # the good row is not an issue
-    assert "4 处问题" in message
+    # a repeated row is reported as already there, but does not stop the training
+    assert "第 6 行" not in message
+    assert "3 处问题" in message
 
 
 def test_test_split_texts_cannot_be_added(default_model, corpus, tmp_path):
@@ -364,3 +366,112 @@ def test_unpickling_recorder_sees_the_joblib_pipelines_load(default_model):
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.startswith("unpickled: pickle."), out.stdout
+
+
+def corpus_records_outside(corpus_dir: Path, n: int, skip: int = 0) -> list[dict]:
+    """Records of the full corpus that the small test corpus does not hold (new to it)."""
+    small = {json.loads(line)["text"] for line in small_corpus_lines()}
+    test = {r.text for r in read_jsonl(corpus_dir / "test.jsonl")}
+    rows = [
+        json.loads(x) for x in (CORPUS / "train.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    rows = [r for r in rows if r["text"] not in small and r["text"] not in test]
+    return [{k: r[k] for k in ("text", "topic", "stance")} for r in rows[skip : skip + n]]
+
+
+def write_jsonl_rows(path: Path, rows: list[dict]) -> Path:
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    return path
+
+
+def test_added_weight_is_chosen_by_cross_validation_and_recorded(
+    default_model, corpus, models_root, tmp_path
+):
+    from nlp_pipeline.training.adapt import WEIGHTS
+
+    add = write_jsonl_rows(tmp_path / "own.jsonl", corpus_records_outside(corpus, 30))
+    out = retrain([add], corpus_dir=corpus)
+    chosen = out.meta["added_weight"]
+    assert chosen["weight"] in WEIGHTS
+    assert set(chosen["cv_scores"]) == {str(w) for w in WEIGHTS}
+    assert out.meta["config"]["added_weight"] == chosen["weight"]
+    added = out.meta["promotion"]["bureau"]["added"]
+    assert added["before"]["n"] == added["after"]["n"] == 30
+    assert any(n.startswith("(b)") for n in out.meta["promotion"]["notes"])
+
+
+def test_few_added_samples_get_the_default_weight_without_a_fake_after(
+    default_model, corpus, models_root, tmp_path
+):
+    from nlp_pipeline.training.adapt import DEFAULT_WEIGHT
+
+    out = retrain([write_new_labels(tmp_path / "few.jsonl")], corpus_dir=corpus)
+    assert out.meta["added_weight"]["weight"] == DEFAULT_WEIGHT
+    assert out.meta["promotion"]["bureau"]["added"]["after"] is None  # no honest CV column
+
+
+def test_eval_file_is_compared_before_and_after(default_model, corpus, models_root, tmp_path):
+    add = write_new_labels(tmp_path / "new.jsonl")
+    ev = write_jsonl_rows(tmp_path / "eval.jsonl", corpus_records_outside(corpus, 20, skip=40))
+    out = retrain([add], corpus_dir=corpus, eval_file=ev)
+    cmp = out.meta["promotion"]["bureau"]["eval"]
+    assert cmp["before"]["n"] == cmp["after"]["n"] == 20
+    assert any(n.startswith("(c)") for n in out.meta["promotion"]["notes"])
+
+
+def test_gate_follows_the_bureau_labels_not_the_synthetic_split():
+    from nlp_pipeline.training.retrain import gate
+
+    base = {"test_topic_macro_f1": 0.95, "test_stance_macro_f1": 0.95}
+    small_loss = {"test_topic_macro_f1": 0.94, "test_stance_macro_f1": 0.95}
+    better = {
+        "before": {"topic_accuracy": 0.7, "stance_accuracy": 0.6},
+        "after": {"topic_accuracy": 0.8, "stance_accuracy": 0.7, "n": 50},
+    }
+    worse = {
+        "before": {"topic_accuracy": 0.8, "stance_accuracy": 0.7},
+        "after": {"topic_accuracy": 0.78, "stance_accuracy": 0.7, "n": 50},
+    }
+    assert gate(small_loss, base)[0] is False  # no bureau labels: the split decides
+    assert gate(small_loss, base, bureau={"added": better})[0] is True  # reported, no veto
+    assert gate(base, base, bureau={"added": worse})[0] is False
+    collapse = {"test_topic_macro_f1": 0.80, "test_stance_macro_f1": 0.95}
+    assert gate(collapse, base, bureau={"added": better})[0] is False  # contradicts the guide
+
+
+def test_classify_output_is_refused_unless_reviewed(default_model, corpus, models_root, tmp_path):
+    src = tmp_path / "in.csv"
+    src.write_text("意见内容\n" + "\n".join(NEW_TEXTS) + "\n", encoding="utf-8")
+    out_csv = tmp_path / "classified.csv"
+    result = CliRunner().invoke(cli, ["classify", str(src), "-o", str(out_csv), "-q"])
+    assert result.exit_code == 0, result.output
+    with pytest.raises(TrainingError, match="已复核"):
+        retrain([out_csv], corpus_dir=corpus)
+    assert retrain([out_csv], corpus_dir=corpus, accept_predictions=True).n_added == len(NEW_TEXTS)
+
+
+def test_only_rows_marked_reviewed_are_read(default_model, corpus, models_root, tmp_path):
+    path = tmp_path / "reviewed.xlsx"
+    rows = [(t, "治安管理", "批评", "是" if i < 2 else "") for i, t in enumerate(NEW_TEXTS)]
+    write_xlsx(path, rows, header=("意见内容", "topic", "stance", "已复核"))
+    # a classify output's columns, plus the review column: accepted, marked rows only
+    out = retrain([path], corpus_dir=corpus)
+    assert out.n_added == 2
+
+
+def test_adding_the_same_file_twice_adds_nothing_new(default_model, corpus, models_root, tmp_path):
+    add = write_new_labels(tmp_path / "labels.jsonl")
+    retrain([add], corpus_dir=corpus, promote=True, force=True)
+    files = sorted((corpus / "added").glob("*.jsonl"))
+    with pytest.raises(TrainingError, match="nothing new"):
+        retrain([add], corpus_dir=corpus, promote=True, force=True)
+    assert sorted((corpus / "added").glob("*.jsonl")) == files
+
+
+def test_no_opinion_rows_are_skipped_with_a_message(default_model, corpus, models_root, tmp_path):
+    add = tmp_path / "mixed.jsonl"
+    rows = [{"text": t, "topic": "public_order", "stance": "criticism"} for t in NEW_TEXTS]
+    rows += [{"text": t, "topic": "team_building", "stance": "praise"} for t in ("无", "同上")]
+    write_jsonl_rows(add, rows)
+    out = retrain([add], corpus_dir=corpus)
+    assert out.n_added == len(NEW_TEXTS) and out.skipped_no_opinion == 2
