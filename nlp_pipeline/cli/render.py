@@ -17,6 +17,7 @@ def prediction_text(pred: Prediction) -> str:
             "无实质意见 (no opinion): 这条回答没有提出意见，不分主题和立场，不需要复核。\n"
             "(answers such as 无、无意见、同上 get no topic and no stance)"
         )
+    assert pred.topic is not None and pred.stance is not None  # only no-opinion has none
     lines = [
         f"主题 topic:   {describe('topic', pred.topic)}  置信度 {pred.topic_confidence:.2f}",
         f"立场 stance:  {describe('stance', pred.stance)}  置信度 {pred.stance_confidence:.2f}",

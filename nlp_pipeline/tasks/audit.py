@@ -233,7 +233,8 @@ def exact_groups(
     groups: dict[str, list[AuditRecord]] = defaultdict(list)
     for rec in records:
         groups[normalize(rec.text)].append(rec)
-    duplicates, conflicts = [], []
+    duplicates: list[DuplicateGroup] = []
+    conflicts: list[DuplicateGroup] = []
     for key, members in groups.items():
         if len(members) < 2:
             continue

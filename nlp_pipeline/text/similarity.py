@@ -36,7 +36,8 @@ def jaccard(a: set[str], b: set[str]) -> float:
 
 
 def _matrix(gram_sets: Sequence[set[str]], vocab: dict[str, int]):
-    indptr, indices = [0], []
+    indptr: list[int] = [0]
+    indices: list[int] = []
     for grams in gram_sets:
         indices.extend(vocab.setdefault(g, len(vocab)) for g in grams)
         indptr.append(len(indices))

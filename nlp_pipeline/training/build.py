@@ -62,9 +62,9 @@ def build_model(
     """Train on ``corpus_files``, evaluate on ``test_file``, write the model to ``target``."""
     config = config or TrainConfig()
     say = progress or (lambda _msg: None)
-    corpus_files = [Path(p) for p in corpus_files]
-    records = read_corpus(corpus_files)
-    corpus_sha = sha256_files(corpus_files)
+    files = [Path(p) for p in corpus_files]
+    records = read_corpus(files)
+    corpus_sha = sha256_files(files)
     result = train(records, config, progress=say)
     metrics = dict(result.cv_metrics)
     details = {"cv": result.cv_details}
@@ -84,9 +84,7 @@ def build_model(
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "parent": parent,
         "n_train": len(records),
-        "corpus_files": [
-            p.name if p.parent.name != "added" else f"added/{p.name}" for p in corpus_files
-        ],
+        "corpus_files": [p.name if p.parent.name != "added" else f"added/{p.name}" for p in files],
         "corpus_sha256": corpus_sha,
         "test_file": Path(test_file).name if test_file else None,
         "test_sha256": sha256_files([test_file]) if test_file else None,

@@ -7,6 +7,7 @@ The defaults were picked by cross-validation on ``corpora/train.jsonl`` with
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import Any
 
 
 def _known(cls, data: dict) -> dict:
@@ -69,6 +70,7 @@ class TrainConfig:
     @classmethod
     def from_dict(cls, data: dict) -> TrainConfig:
         data = dict(data)
+        parts: dict[str, Any]
         parts = {
             "features": FeatureConfig(**_known(FeatureConfig, data.pop("features", {}))),
             "topic": HeadConfig(**_known(HeadConfig, data.pop("topic", {}))),

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -80,7 +80,7 @@ def assemble_pipeline(features, classifier):
 
 def fit_heads(
     texts: Sequence[str],
-    labels: dict[str, Sequence[str]],
+    labels: Mapping[str, Sequence[str]],
     config: TrainConfig,
     scales: dict[str, float] | None = None,
     sample_weight: Sequence[float] | None = None,
@@ -167,7 +167,9 @@ def _fit_job(texts, labels, config, tokens, weights=None) -> tuple[dict, dict[st
     return pipelines, {"final_features": total - svm, "final_svm": svm}
 
 
-def calibrate(scores: dict[str, np.ndarray], labels: dict[str, Sequence[str]]) -> tuple[dict, dict]:
+def calibrate(
+    scores: dict[str, np.ndarray], labels: Mapping[str, Sequence[str]]
+) -> tuple[dict, dict]:
     """Temperatures fitted on out-of-fold scores, and the calibrated probabilities."""
     scales, proba = {}, {}
     for head, z in scores.items():
@@ -207,7 +209,7 @@ def _assemble_oof(results: list, test_parts: list, n: int) -> dict[str, np.ndarr
 
 
 def out_of_fold(
-    texts: Sequence[str], labels: dict[str, Sequence[str]], config: TrainConfig, n_jobs: int = 1
+    texts: Sequence[str], labels: Mapping[str, Sequence[str]], config: TrainConfig, n_jobs: int = 1
 ) -> dict[str, np.ndarray]:
     """Calibrated probabilities for every text from models that never saw it.
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -28,7 +28,10 @@ def expected_calibration_error(
 
 
 def head_metrics(
-    head: str, y_true: Sequence[str], y_pred: Sequence[str], confidence: Sequence[float]
+    head: str,
+    y_true: Sequence[str],
+    y_pred: Sequence[str],
+    confidence: Sequence[float] | np.ndarray,
 ) -> dict:
     """Accuracy, macro-F1, per-class precision/recall/F1, confusion matrix and ECE of one head."""
     from sklearn.metrics import (
@@ -145,7 +148,9 @@ def top_labels(proba: np.ndarray, classes: Sequence[str]) -> tuple[list[str], np
 
 
 def score_heads(
-    truth: dict[str, Sequence[str]], pred: dict[str, Sequence[str]], conf: dict[str, np.ndarray]
+    truth: Mapping[str, Sequence[str]],
+    pred: Mapping[str, Sequence[str]],
+    conf: dict[str, np.ndarray],
 ) -> tuple[dict, dict[str, np.ndarray]]:
     """``head_metrics`` of every head, and per head which predictions were right."""
     details, correct = {}, {}
