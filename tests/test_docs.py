@@ -39,3 +39,12 @@ def test_label_guide_copy_matches_the_taxonomy():
     guide = (REPO / "docs" / "LABELS.md").read_text(encoding="utf-8")
     for label_id, zh in {**TOPICS, **STANCES}.items():
         assert f"`{label_id}`" in guide and zh in guide
+
+
+def test_labelling_sheet_guide_covers_exactly_the_taxonomy():
+    """suggest's 标注说明 sheet summarises docs/LABELS.md per label: one line per label id."""
+    from nlp_pipeline.tasks.suggest import STANCE_SCOPE, TOPIC_SCOPE
+    from nlp_pipeline.taxonomy import STANCES, TOPICS
+
+    assert list(TOPIC_SCOPE) == list(TOPICS)
+    assert list(STANCE_SCOPE) == list(STANCES)

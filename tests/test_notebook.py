@@ -38,3 +38,18 @@ def test_notebook_runs(monkeypatch):
         if output.get("output_type") == "error"
     ]
     assert not errors
+
+
+def test_notebook_uses_only_the_public_api():
+    """The notebook is the model of library use: `import nlp_pipeline as nlp`, nothing deeper."""
+    import re
+
+    nbformat = pytest.importorskip("nbformat")
+    notebook = nbformat.read(NOTEBOOK, as_version=4)
+    code = "\n".join(cell.source for cell in notebook.cells if cell.cell_type == "code")
+    assert "import nlp_pipeline as nlp" in code
+    assert not re.findall(r"(?:from|import)\s+nlp_pipeline\.\w+", code)
+    import nlp_pipeline
+
+    used = set(re.findall(r"\bnlp\.(\w+)", code))
+    assert used and used <= set(nlp_pipeline.__all__), used - set(nlp_pipeline.__all__)
