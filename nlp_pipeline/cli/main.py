@@ -53,7 +53,7 @@ def triage(text: str | None, as_json: bool, model: str | None) -> None:
     if text is None:
         raise click.UsageError("请提供意见文本，或用 - 从标准输入读取 (give TEXT or -)")
     if text == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     if not text.strip():
         raise click.UsageError("意见文本为空 (the text is empty)")
     pred = load_predictor(model).predict_one(text)
@@ -131,6 +131,29 @@ def estimate_rows(path: str) -> int | None:
     help="强制编码 (force an encoding, e.g. gbk; default: UTF-8, else GB18030).",
 )
 @click.option(
+    "--encoding-errors",
+    type=click.Choice(["strict", "rows"]),
+    default="strict",
+    show_default=True,
+    help="无法解码的行: strict 整个文件报错; rows 记为出错行、其余照常分类 "
+    "(rows: lines in another encoding become error rows).",
+)
+@click.option(
+    "--header-row",
+    type=click.IntRange(1),
+    default=None,
+    help="表头所在行号 (1-based row of the header; default: found by itself, title rows "
+    "above it skipped, footer rows such as 合计/填表人 left out and reported).",
+)
+@click.option(
+    "--headers",
+    type=click.Choice(["id", "zh"]),
+    default="id",
+    show_default=True,
+    help="输出列名: id = topic, stance, needs_review… (stable names for scripts); "
+    "zh = 主题, 主题置信度, 立场, 需人工复核 是/否… (for people in Excel).",
+)
+@click.option(
     "-j",
     "--jobs",
     type=click.IntRange(1, 64),
@@ -141,7 +164,18 @@ def estimate_rows(path: str) -> int | None:
 @model_option
 @handle_errors
 def classify(
-    input_path, output_path, text_column, id_column, sheet, encoding, jobs, quiet, model
+    input_path,
+    output_path,
+    text_column,
+    id_column,
+    sheet,
+    encoding,
+    encoding_errors,
+    header_row,
+    headers,
+    jobs,
+    quiet,
+    model,
 ) -> None:
     """Classify every row of a file 批量分类. INPUT: .csv .tsv .xlsx .jsonl .txt, or - for stdin.
 
@@ -151,7 +185,7 @@ def classify(
     from nlp_pipeline.tasks.classify import classify_file
 
     if id_column is not None:
-        _check_column(input_path, id_column, encoding, sheet)
+        _check_column(input_path, id_column, encoding, sheet, header_row, encoding_errors)
     progress = Progress(estimate_rows(input_path), enabled=not quiet and sys.stderr.isatty())
     try:
         summary = classify_file(
@@ -163,6 +197,10 @@ def classify(
             sheet=sheet,
             jobs=jobs,
             progress=progress,
+            header_row=header_row,
+            encoding_errors=encoding_errors,
+            headers=headers,
+            warn=echo_err,
         )
     finally:
         progress.close()
@@ -171,13 +209,22 @@ def classify(
             echo_err(line)
 
 
-def _check_column(path: str, column: str, encoding: str | None, sheet: str | None) -> None:
+def _check_column(
+    path: str,
+    column: str,
+    encoding: str | None,
+    sheet: str | None,
+    header_row: int | None = None,
+    encoding_errors: str = "strict",
+) -> None:
     from nlp_pipeline.errors import InputError
     from nlp_pipeline.io.readers import open_table
 
     if path == "-":
         return
-    with open_table(path, encoding=encoding, sheet=sheet) as table:
+    with open_table(
+        path, encoding=encoding, sheet=sheet, header_row=header_row, encoding_errors=encoding_errors
+    ) as table:
         if column not in table.columns:
             raise InputError(
                 f"{path}: 找不到编号列 {column!r}; 现有列 columns found: {', '.join(table.columns)}"

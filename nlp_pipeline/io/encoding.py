@@ -11,7 +11,11 @@ without a BOM from web systems. The decision is made in this order:
 4. if that fails too, :class:`~nlp_pipeline.errors.InputError` names the file and the byte
    offset of the first byte GB18030 cannot decode, and suggests ``--encoding``.
 
-Characters are never replaced: every decoder here runs with ``errors="strict"``.
+Characters are never replaced: every decoder here runs with ``errors="strict"``. With
+``--encoding-errors=rows`` (:func:`lenient_encoding`, :func:`decode_lines`) a file with a
+few lines in another encoding is read line by line instead: the encoding under which fewer
+lines fail is chosen, and each line that does not decode becomes :data:`UNDECODABLE` (the
+readers turn it into an error row) — still nothing is replaced inside a line.
 """
 
 from __future__ import annotations
@@ -41,8 +45,18 @@ _BOMS = (
 
 _HINT = (
     "请用 --encoding 指定文件的编码（例如 --encoding gbk、--encoding utf-16），"
+    "或在 Excel 中另存为「CSV UTF-8（逗号分隔）」；只有少数行是别的编码时，"
+    "可用 --encoding-errors=rows 把这些行记为出错行、其余照常分类"
+)
+_HINT_EXPLICIT = (
+    "文件里有不是这种编码的内容：换一种编码试试（不指定 --encoding 时自动识别 UTF-8 和 GBK），"
+    "或用 --encoding-errors=rows 把无法解码的行记为出错行、其余照常分类，"
     "或在 Excel 中另存为「CSV UTF-8（逗号分隔）」"
 )
+UNDECODABLE = "\ue000undecodable\ue000"
+"""Stands for the text of a line that does not decode (private-use characters)."""
+LINE_ENCODINGS = ("utf-8", "gb18030")
+"""Encodings whose bytes never contain 0x0A inside a character: safe to split on b"\\n"."""
 
 
 @dataclass(frozen=True)
@@ -121,6 +135,8 @@ def detect_stream_encoding(
         stream.seek(start)
         failure = first_decode_failure(stream, candidate, chunk_size=chunk_size)
         if failure is None:
+            if candidate == "gb18030" and len(candidates) > 1:
+                _refuse_mixed(stream, start, name)  # UTF-8 lines would come out garbled
             stream.seek(start)
             return candidate
         failures.append(failure)
@@ -128,10 +144,41 @@ def detect_stream_encoding(
     raise InputError(_failure_message(name, failures, explicit=encoding is not None))
 
 
+def _line_kinds(stream: BinaryIO) -> tuple[list[int], list[int]]:
+    """Line numbers of clearly-UTF-8 lines (3+ non-ASCII characters) and of non-UTF-8 lines."""
+    utf8, other = [], []
+    for number, line in enumerate(_byte_lines(stream), 1):
+        if line.isascii():
+            continue
+        try:
+            text = line.decode("utf-8")
+        except UnicodeDecodeError:
+            other.append(number)
+            continue
+        if sum(not c.isascii() for c in text) >= 3:
+            utf8.append(number)
+    return utf8, other
+
+
+def _refuse_mixed(stream: BinaryIO, start: int, name: str) -> None:
+    stream.seek(start)
+    utf8, other = _line_kinds(stream)
+    stream.seek(start)
+    if not utf8 or not other:
+        return
+    minority = other if len(other) <= len(utf8) else utf8
+    shown = "、".join(str(n) for n in minority[:10]) + ("…" if len(minority) > 10 else "")
+    raise InputError(
+        f"{where(name)}文件混有两种编码：{len(utf8)} 行是 UTF-8，{len(other)} 行是 GBK/GB18030"
+        f"（少数一方在第 {shown} 行）。用 --encoding-errors=rows 把少数编码的行记为出错行、"
+        "其余照常分类，或在 Excel 中另存为「CSV UTF-8（逗号分隔）」"
+    )
+
+
 def _failure_message(name: str, failures: list[DecodeFailure], *, explicit: bool) -> str:
     last = failures[-1]
     if explicit:
-        return f"{where(name)}无法按 {last.encoding} 解码：{last.describe()}。{_HINT}"
+        return f"{where(name)}无法按 {last.encoding} 解码：{last.describe()}。{_HINT_EXPLICIT}"
     if len(failures) == 1:  # a BOM announced the encoding, and the file contradicts it
         return (
             f"{where(name)}文件开头的 BOM 表明编码是 {last.encoding}，"
@@ -182,6 +229,81 @@ def decode_chunks(
             f"{where(name)}无法按 {encoding} 解码：{exc.failure.describe()}。{_HINT}"
         ) from None
     if text:
+        yield text
+
+
+def _byte_lines(stream: BinaryIO, chunk_size: int = CHUNK_SIZE) -> Iterator[bytes]:
+    pending = b""
+    while chunk := stream.read(chunk_size):
+        lines = (pending + chunk).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            yield line + b"\n"
+    if pending:
+        yield pending
+
+
+def lenient_encoding(
+    stream: BinaryIO, encoding: str | None = None, *, name: str
+) -> tuple[str, int, bool]:
+    """For ``--encoding-errors=rows``: (encoding, lines that will be error rows, reject UTF-8).
+
+    A BOM or an explicit ``encoding`` decides; otherwise the majority of the lines does:
+    UTF-8 (lines that are not become error rows) or GB18030 — then the lines that are
+    clearly UTF-8 become error rows too (GB18030 would decode them into garbage), which the
+    third value says. Encodings that cannot be split into lines by bytes (UTF-16/32) are
+    checked strictly, as without the option.
+    """
+    start = stream.tell()
+    bom = sniff_bom(stream.read(4))
+    stream.seek(start)
+    chosen = lookup_encoding(encoding) if encoding else bom
+    if chosen is not None and codecs.lookup(chosen).name not in {
+        codecs.lookup(e).name for e in (*LINE_ENCODINGS, "utf-8-sig", "gbk", "gb2312")
+    }:
+        return detect_stream_encoding(stream, encoding, name=name), 0, False
+    if chosen is None:
+        utf8, other = _line_kinds(stream)
+        stream.seek(start)
+        if len(utf8) >= len(other):
+            return "utf-8", len(other), False
+        chosen, reject_utf8 = "gb18030", True
+    else:
+        reject_utf8 = False
+    bad = 0
+    for line in _byte_lines(stream):
+        try:
+            line.decode(chosen)
+        except UnicodeDecodeError:
+            bad += 1
+    stream.seek(start)
+    if reject_utf8:
+        bad += len(utf8)
+    return chosen, bad, reject_utf8
+
+
+def decode_lines(stream: BinaryIO, encoding: str, reject_utf8: bool = False) -> Iterator[str]:
+    """Decode line by line; a line that does not decode is yielded as UNDECODABLE + its end.
+
+    With ``reject_utf8`` a line that is clearly UTF-8 counts as not decoding as well.
+    """
+    first = True
+    for line in _byte_lines(stream):
+        try:
+            if reject_utf8 and not line.isascii():
+                try:
+                    utf8 = line.decode("utf-8")
+                except UnicodeDecodeError:
+                    pass
+                else:
+                    if sum(not c.isascii() for c in utf8) >= 3:
+                        raise UnicodeDecodeError(encoding, line, 0, 1, "a UTF-8 line")
+            text = line.decode(encoding)
+        except UnicodeDecodeError:
+            text = UNDECODABLE + ("\r\n" if line.endswith(b"\r\n") else "\n")
+        if first and text.startswith("\ufeff"):
+            text = text[1:]
+        first = False
         yield text
 
 

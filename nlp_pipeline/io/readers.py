@@ -52,7 +52,13 @@ from dataclasses import dataclass
 from typing import IO, Any, BinaryIO
 
 from nlp_pipeline.errors import InputError, where
-from nlp_pipeline.io.encoding import decode_chunks, detect_stream_encoding
+from nlp_pipeline.io.encoding import (
+    UNDECODABLE,
+    decode_chunks,
+    decode_lines,
+    detect_stream_encoding,
+    lenient_encoding,
+)
 
 FORMATS = ("csv", "tsv", "txt", "jsonl", "xlsx")
 EXTENSIONS = {
@@ -82,6 +88,8 @@ KNOWN_TEXT_COLUMNS = (
     "message",
     "opinion",
 )
+TEXT_COLUMN_WORDS = ("内容", "意见", "留言", "诉求", "反映", "来信", "摘要", "正文")
+"""Words that, inside a column name, make it the text column when no name is known."""
 STDIN_NAME = "<stdin>"
 
 MAX_FIELD_CHARS = 1 << 20
@@ -121,6 +129,7 @@ def open_table(
     fmt: str | None = None,
     header_row: int | None = None,
     text_column: str | None = None,
+    encoding_errors: str = "strict",
 ) -> TableReader:
     """Open an input table for streaming; raise InputError for whole-file problems.
 
@@ -128,7 +137,9 @@ def open_table(
     input (UTF-8 unless ``encoding`` is given): JSONL when its first non-blank line starts
     with ``{``, otherwise one comment per line. ``sheet`` picks an XLSX worksheet by name
     (default: the first). ``header_row`` (1-based line or sheet row) names the header
-    instead of finding it; ``text_column`` helps find it. Use the result as a context manager.
+    instead of finding it; ``text_column`` helps find it. ``encoding_errors="rows"`` reads a
+    text file whose lines do not all decode, each such line becoming an error row
+    (``undecodable_lines`` counts them). Use the result as a context manager.
     """
     return TableReader(
         path,
@@ -137,6 +148,7 @@ def open_table(
         fmt=fmt,
         header_row=header_row,
         text_column=text_column,
+        encoding_errors=encoding_errors,
     )
 
 
@@ -159,8 +171,14 @@ class TableReader:
         fmt: str | None = None,
         header_row: int | None = None,
         text_column: str | None = None,
+        encoding_errors: str = "strict",
     ) -> None:
+        if encoding_errors not in ("strict", "rows"):
+            raise ValueError(f"encoding_errors must be 'strict' or 'rows', not {encoding_errors!r}")
         self.path = os.fspath(path)
+        self.undecodable_lines = 0
+        self._lenient = encoding_errors == "rows"
+        self._reject_utf8 = False
         self.skipped_empty = 0
         self.footer_rows: list[tuple[int, str]] = []
         self._spool: IO[bytes] | None = None
@@ -226,9 +244,18 @@ class TableReader:
         if chosen == "xlsx":
             return _XlsxSource(name, name, sheet, self._header_spec)
         with open(name, "rb") as stream:
-            decided = detect_stream_encoding(stream, encoding, name=name)
+            if self._lenient:
+                decided, self.undecodable_lines, reject_utf8 = lenient_encoding(
+                    stream, encoding, name=name
+                )
+                self._reject_utf8 = reject_utf8
+            else:
+                decided = detect_stream_encoding(stream, encoding, name=name)
             chosen = _unicode_text_is_tsv(stream, chosen, decided, fmt, name)
-        return _make_text_source(chosen, lambda: open(name, "rb"), name, decided, self._header_spec)
+        mode = (2 if self._reject_utf8 else 1) if self._lenient else 0
+        return _make_text_source(
+            chosen, lambda: open(name, "rb"), name, decided, self._header_spec, mode
+        )
 
     def _open_stdin(self, encoding: str | None, sheet: str | None, fmt: str | None) -> _Source:
         chosen = _format_for(STDIN_NAME, fmt) if fmt else None
@@ -273,6 +300,10 @@ def find_text_column(columns: list[str], requested: str | None = None, *, path: 
     matches = [c for c in columns if _loose(c) in known]
     if len(matches) == 1:
         return matches[0]
+    if not matches:  # 回访内容, 群众意见, 来信摘要 …: a name containing a text word
+        matches = [c for c in columns if any(w in c for w in TEXT_COLUMN_WORDS)]
+        if len(matches) == 1:
+            return matches[0]
     if matches:
         which = "、".join(repr(c) for c in matches)
         raise InputError(
@@ -460,6 +491,10 @@ class _Source:
 class _TextSource(_Source):
     """Base for the line-based formats: decoding and line splitting are shared."""
 
+    lenient = 0
+    """1: lines that do not decode become error rows (``--encoding-errors=rows``); 2: so do
+    clearly-UTF-8 lines of a file read as GB18030."""
+
     def __init__(self, fmt: str, reopen: Any, name: str, encoding: str) -> None:
         self.format = fmt
         self.encoding = encoding
@@ -469,20 +504,33 @@ class _TextSource(_Source):
 
     def _lines(self) -> Iterator[str | _Overlong]:
         with self._reopen() as stream:
-            yield from _split_lines(decode_chunks(stream, self.encoding, name=self.name))
+            if self.lenient:
+                yield from _split_lines(
+                    decode_lines(stream, self.encoding, reject_utf8=self.lenient == 2)
+                )
+            else:
+                yield from _split_lines(decode_chunks(stream, self.encoding, name=self.name))
 
     def _error(self, number: int, message: str) -> InputRow:
         return InputRow(number, {}, f"{where(self.name, number)}{message}")
 
 
 def _make_text_source(
-    fmt: str, reopen: Any, name: str, encoding: str, spec: HeaderSpec | None = None
+    fmt: str,
+    reopen: Any,
+    name: str,
+    encoding: str,
+    spec: HeaderSpec | None = None,
+    lenient: int = 0,
 ) -> _Source:
     if fmt == "txt":
-        return _TxtSource(fmt, reopen, name, encoding)
-    if fmt == "jsonl":
-        return _JsonlSource(fmt, reopen, name, encoding)
-    return _CsvSource(fmt, reopen, name, encoding, spec or HeaderSpec())
+        source: _TextSource = _TxtSource(fmt, reopen, name, encoding)
+    elif fmt == "jsonl":
+        source = _JsonlSource(fmt, reopen, name, encoding)
+    else:
+        source = _CsvSource(fmt, reopen, name, encoding, spec or HeaderSpec(), lenient)
+    source.lenient = lenient
+    return source
 
 
 def _value_problem(values: Iterable[object]) -> str | None:
@@ -490,6 +538,8 @@ def _value_problem(values: Iterable[object]) -> str | None:
     for value in values:
         if not isinstance(value, str):
             continue
+        if UNDECODABLE in value:
+            return "这一行无法按文件的编码解码（混入了别的编码的内容），已跳过"
         if "\x00" in value:
             return (
                 "含有 NUL 空字符，文件可能已损坏或编码不对（例如没有 BOM 的 UTF-16）；这一行已跳过"
@@ -683,8 +733,17 @@ class _Record:
 class _CsvSource(_TextSource):
     """Comma- (.csv) or tab- (.tsv) separated values with a header record."""
 
-    def __init__(self, fmt: str, reopen: Any, name: str, encoding: str, spec: HeaderSpec) -> None:
+    def __init__(
+        self,
+        fmt: str,
+        reopen: Any,
+        name: str,
+        encoding: str,
+        spec: HeaderSpec,
+        lenient: int = 0,
+    ) -> None:
         super().__init__(fmt, reopen, name, encoding)
+        self.lenient = lenient
         self._delimiter = "\t" if self.format == "tsv" else ","
         self.header_number, self.skipped_above, self.columns = self._read_header(spec)
 
@@ -703,7 +762,7 @@ class _CsvSource(_TextSource):
                     top.append((record.number, None))
                 elif not _all_blank(record.fields):
                     top.append((record.number, record.fields))  # type: ignore[arg-type]
-                if spec.row is None and len(top) >= HEADER_SCAN_ROWS:
+                if spec.row is None and _scanned_enough(top, record.number):
                     break
         finally:
             records.close()
@@ -822,6 +881,8 @@ def _cell_text(value: object) -> str:
 
 HEADER_SCAN_ROWS = 30
 """Non-empty rows looked at to find the header."""
+HEADER_SCAN_SPAN = 200
+"""Rows (empty ones included) looked at below the first non-empty row."""
 MAX_NAME_CHARS = 40
 _LABEL_VALUE = re.compile(r"[:：]\s*\S")
 _FOOTER = re.compile(
@@ -838,6 +899,11 @@ class HeaderSpec:
     """The header's 1-based line/row number when the user named it (``--header-row``)."""
     text_column: str | None = None
     """The text column the user named, a strong sign of the header row."""
+
+
+def _scanned_enough(top: list[tuple[int, list[object] | None]], number: int) -> bool:
+    """Enough rows seen to choose the header (a long run of empty rows ends the scan too)."""
+    return len(top) >= HEADER_SCAN_ROWS or (bool(top) and number - top[0][0] > HEADER_SCAN_SPAN)
 
 
 def _nonblank(cells: Iterable[object]) -> list[object]:
@@ -885,7 +951,10 @@ def _pick_header(
         if cells is not None and _looks_like_names(cells, min_width)
     ]
     for index, number, cells in candidates:
-        if any(isinstance(c, str) and _loose(c) in known for c in cells):
+        if any(
+            isinstance(c, str) and (_loose(c) in known or any(w in c for w in TEXT_COLUMN_WORDS))
+            for c in cells
+        ):
             return number, cells, index
     if candidates:
         index, number, cells = candidates[0]
@@ -975,7 +1044,7 @@ class _XlsxSource(_Source):
                     break
                 if not all(_is_blank(v) for v in cells):
                     top.append((number, list(cells)))
-                if spec.row is None and len(top) >= HEADER_SCAN_ROWS:
+                if spec.row is None and _scanned_enough(top, number):
                     break
         finally:
             cells_iter.close()

@@ -30,7 +30,20 @@ OUTPUT_FIELDS = [
     "no_opinion",
     "error",
 ]
+ZH_HEADERS = {
+    "topic_zh": "主题",
+    "topic_confidence": "主题置信度",
+    "stance_zh": "立场",
+    "stance_confidence": "立场置信度",
+    "needs_review": "需人工复核",
+    "no_opinion": "无实质意见",
+    "error": "错误说明",
+}
+"""``--headers zh``: the Chinese output columns (ids dropped, yes/no as 是/否)."""
+YES, NO = "是", "否"
 CHUNK_ROWS = 4000
+NOT_TEXT_SAMPLE = 1000
+"""Rows looked at before classifying to tell whether the text column holds text."""
 ERROR_EMPTY = "文本为空 (empty text)"
 ERROR_NOT_TEXT = "不是文本 (not a string)"
 
@@ -157,26 +170,69 @@ def classify_texts(
     ]
 
 
+def not_text_warning(column: str, values: list[object]) -> str | None:
+    """A warning when the chosen column holds short, repeated values (town names), not text."""
+    texts = [v.strip() for v in values if isinstance(v, str) and v.strip()]
+    if len(texts) < 10:
+        return None
+    lengths = sorted(len(t) for t in texts)
+    median = lengths[len(lengths) // 2]
+    distinct = len(set(texts))
+    if median > 6 or distinct > len(texts) / 2:
+        return None
+    shown = "、".join(t for t, _n in Counter(texts).most_common(3))
+    return (
+        f"注意：文本列 {column!r} 看起来不像意见文本——前 {len(texts)} 行只有 {distinct} 个不同的值，"
+        f"多为 {median} 个字左右（如 {shown}）。分类结果会没有意义；"
+        "请用 --text-column 指定意见内容所在的列 (the text column looks like short repeated values)"
+    )
+
+
 @dataclass
 class BatchSummary:
-    """What a batch run did: counts for the closing message."""
+    """What a batch run did: counts for the closing message.
+
+    ``needs_review`` counts classified rows (not error rows) that need review, the same
+    number ``opinions report`` shows.
+    """
 
     input: str
     output: str
     rows: int = 0
     errors: int = 0
     needs_review: int = 0
+    no_opinion: int = 0
     skipped_empty: int = 0
     topics: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     text_column: str = ""
+    header_row: int | None = None
+    skipped_above: int = 0
+    footer_rows: list[tuple[int, str]] = field(default_factory=list)
+    undecodable_lines: int = 0
+    warnings: list[str] = field(default_factory=list)
 
     def lines(self) -> list[str]:
         rate = self.rows / self.seconds if self.seconds else 0.0
         out = [
-            f"共 {self.rows} 行 rows, 出错 {self.errors} errors, 需复核 {self.needs_review} need review"
-            f" ({self.seconds:.1f} s, {rate:.0f} 行/秒)",
+            f"共 {self.rows:,} 行 rows, 出错 {self.errors:,} errors, 需复核 {self.needs_review:,} need review"
+            f", 无实质意见 {self.no_opinion:,} no opinion"
+            f" ({self.seconds:.1f} s, {rate:,.0f} 行/秒)",
         ]
+        if self.skipped_above:
+            out.append(
+                f"表头在第 {self.header_row} 行，跳过上方 {self.skipped_above} 行标题 "
+                f"(header found on row {self.header_row}; --header-row N to choose another)"
+            )
+        if self.footer_rows:
+            shown = "；".join(f"第 {n} 行「{t[:30]}」" for n, t in self.footer_rows[:5])
+            out.append(
+                f"表尾 {len(self.footer_rows)} 行不是意见，未分类 (footer rows left out): {shown}"
+            )
+        if self.undecodable_lines:
+            out.append(
+                f"{self.undecodable_lines} 行无法解码，已记为出错行 (undecodable lines → error rows)"
+            )
         if self.skipped_empty:
             out.append(f"跳过完全空白的行 {self.skipped_empty} (blank rows, not data)")
         out.append(
@@ -186,10 +242,22 @@ class BatchSummary:
         return out
 
 
-def output_columns(input_columns: list[str]) -> tuple[list[str], dict[str, str]]:
+def output_columns(
+    input_columns: list[str], headers: str = "id"
+) -> tuple[list[str], dict[str, str]]:
     """Output columns = input columns (renamed if they clash) + the prediction fields."""
-    renames = {c: f"{c}_input" for c in input_columns if c in OUTPUT_FIELDS}
-    return [renames.get(c, c) for c in input_columns] + OUTPUT_FIELDS, renames
+    fields = OUTPUT_FIELDS if headers == "id" else list(ZH_HEADERS.values())
+    renames = {c: f"{c}_input" for c in input_columns if c in fields}
+    return [renames.get(c, c) for c in input_columns] + fields, renames
+
+
+def zh_record(result: dict) -> dict:
+    """The prediction fields of one row under ``--headers zh``: Chinese names, 是/否."""
+    out = {}
+    for key, name in ZH_HEADERS.items():
+        value = result[key]
+        out[name] = (YES if value else NO) if isinstance(value, bool) else value
+    return out
 
 
 def classify_file(
@@ -203,12 +271,23 @@ def classify_file(
     jobs: int | None = None,
     chunk_rows: int = CHUNK_ROWS,
     progress: Callable[[int], None] | None = None,
+    header_row: int | None = None,
+    encoding_errors: str = "strict",
+    headers: str = "id",
+    warn: Callable[[str], None] | None = None,
 ) -> BatchSummary:
     """Classify every row of ``input_path`` into ``output_path`` (format from its extension).
 
     The output is written under a temporary name and renamed at the end; a failed run
-    leaves any existing file under the final name untouched.
+    leaves any existing file under the final name untouched. ``header_row`` names the
+    header's row (found by itself otherwise: title rows above it are skipped, footer rows
+    below the data left out and listed in the summary); ``encoding_errors="rows"`` turns
+    lines that do not decode into error rows; ``headers="zh"`` writes Chinese column names
+    (主题, 立场, 需人工复核 是/否 …) instead of the ids. ``warn`` receives warnings before
+    classification starts (a text column that looks like town names, not text).
     """
+    if headers not in ("id", "zh"):
+        raise ValueError(f"headers must be 'id' or 'zh', not {headers!r}")
     from nlp_pipeline.io.readers import find_text_column, open_table
     from nlp_pipeline.io.writers import open_writer, same_file
     from nlp_pipeline.model.registry import resolve_model
@@ -224,11 +303,27 @@ def classify_file(
     jobs = jobs or os.cpu_count() or 1
     started = time.perf_counter()
     summary = BatchSummary(str(input_path), str(output_path))
-    with open_table(input_path, encoding=encoding, sheet=sheet) as table:
+    with open_table(
+        input_path,
+        encoding=encoding,
+        sheet=sheet,
+        header_row=header_row,
+        text_column=text_column,
+        encoding_errors=encoding_errors,
+    ) as table:
         column = find_text_column(table.columns, text_column, path=str(input_path))
         summary.text_column = column
-        columns, renames = output_columns(table.columns)
-        rows = table.rows()
+        summary.header_row, summary.skipped_above = table.header_row, table.skipped_above
+        summary.undecodable_lines = table.undecodable_lines
+        columns, renames = output_columns(table.columns, headers)
+        stream = table.rows()
+        head = list(islice(stream, NOT_TEXT_SAMPLE))
+        warning = not_text_warning(column, [r.values.get(column) for r in head if not r.error])
+        if warning:
+            summary.warnings.append(warning)
+            if warn:
+                warn(warning)
+        rows = chain(head, stream)
         pending: deque = deque()  # rows read but not yet written, in order
 
         def texts() -> Iterator[object]:
@@ -246,12 +341,13 @@ def classify_file(
                     out = row.values
                 if row.error:
                     result = _empty_result(row.error)
-                out.update(result)
                 summary.rows += 1
-                summary.errors += bool(out["error"])
-                summary.needs_review += bool(out["needs_review"])
-                if out["topic"]:
-                    summary.topics[out["topic"]] += 1
+                summary.errors += bool(result["error"])
+                summary.needs_review += bool(result["needs_review"]) and not result["error"]
+                summary.no_opinion += bool(result["no_opinion"])
+                if result["topic"]:
+                    summary.topics[result["topic"]] += 1
+                out.update(result if headers == "id" else zh_record(result))
                 buffer.append(out)
                 if len(buffer) >= chunk_rows:
                     writer.write_rows(buffer)
@@ -262,5 +358,6 @@ def classify_file(
             if progress:
                 progress(summary.rows)
         summary.skipped_empty = table.skipped_empty
+        summary.footer_rows = list(table.footer_rows)
     summary.seconds = time.perf_counter() - started
     return summary
