@@ -10,8 +10,10 @@ and the list of comments to review. ``nlp_pipeline.report.render`` turns it into
 Markdown or XLSX.
 
 Personal data stays masked: every comment text a report holds has passed through
-:func:`nlp_pipeline.text.normalize.normalize` (phones, ID numbers, plates, e-mails and URLs
-replaced by placeholders); the raw text is never kept.
+:func:`nlp_pipeline.text.normalize.normalize` (phone, ID-card, bank-card and QQ numbers,
+plates, e-mails and URLs replaced by placeholders); the raw text is never kept. Group
+values and error messages are masked too (two groups that differ only in a masked number
+become one).
 
 Decisions worth knowing:
 
@@ -354,7 +356,7 @@ def _compute(
     top_terms: int,
 ) -> Report:
     from nlp_pipeline.text.no_opinion import is_no_opinion
-    from nlp_pipeline.text.normalize import normalize
+    from nlp_pipeline.text.normalize import mask_for_display, normalize
     from nlp_pipeline.text.tokens import tokenize
 
     column = _check_columns(source, columns, by, text_column)
@@ -364,9 +366,9 @@ def _compute(
         location = where(source, number)
         raw = values.get(column)
         text = normalize(_unneutralize(raw)) if raw is not None and raw != "" else ""
-        group = _group_value(values.get(by)) if by is not None else None
+        group = mask_for_display(_group_value(values.get(by))) if by is not None else None
         comment = Comment(number, _shorten(text), group=group)
-        error = row_error or _text(values.get("error"))
+        error = mask_for_display(row_error or _text(values.get("error")))
         words: set[str] = set()
         if not error:
             topic_value, stance_value = values.get("topic"), values.get("stance")

@@ -10,7 +10,9 @@
 * :func:`write_report` — dispatch on the extension (.html .htm .md .xlsx).
 
 Every text shown comes from the report, where it was already normalised (personal data
-masked); here it is only escaped for its format.
+masked); every string printed — titles, column names, group values, errors — also goes
+through :func:`~nlp_pipeline.text.normalize.mask_for_display` here, then is escaped for
+its format.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ import html
 import io
 import os
 import re
-import secrets
 import time
 import warnings
 from collections.abc import Callable
@@ -28,6 +29,7 @@ from pathlib import Path
 from nlp_pipeline.errors import OutputError, where
 from nlp_pipeline.report.compute import ROWS_SOURCE, Comment, Report, Section
 from nlp_pipeline.taxonomy import STANCES, TOPICS
+from nlp_pipeline.text.normalize import mask_for_display
 
 REPORT_EXTENSIONS = (".html", ".htm", ".md", ".xlsx")
 DEFAULT_TITLE = "群众意见分类汇总"
@@ -175,7 +177,7 @@ ol.examples li {{ margin-bottom: 1.5mm; }}
 
 
 def _e(value: object) -> str:
-    return html.escape(str(value), quote=True)
+    return html.escape(mask_for_display(value), quote=True)
 
 
 def _table(
@@ -581,10 +583,13 @@ def _inline_svg(svg: str, label: str) -> str:
 # Markdown
 
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]<>|])")
+# Line and paragraph breaks of every kind (a bare CR too) and other control characters
+# would end a table row or a heading: each becomes a space.
+_MD_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def _md(value: object) -> str:
-    return _MD_SPECIAL.sub(r"\\\1", str(value)).replace("\n", " ")
+    return _MD_BREAKS.sub(" ", _MD_SPECIAL.sub(r"\\\1", mask_for_display(value)))
 
 
 def _md_table(headers: list[str], rows: list[list[object]], numeric: set[int]) -> list[str]:
@@ -846,14 +851,14 @@ def write_xlsx(report: Report, path: str | os.PathLike[str], title: str | None =
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    workbook.properties.title = title or default_title(report.source)
+    workbook.properties.title = mask_for_display(title or default_title(report.source))
     bold, fill = Font(bold=True), PatternFill("solid", fgColor="ECEBE8")
     wrap = Alignment(wrap_text=True, vertical="top")
     for name, (headers, rows) in xlsx_tables(report).items():
         sheet = workbook.create_sheet(name)
-        sheet.append([xlsx_text(h) for h in headers])
+        sheet.append([xlsx_text(mask_for_display(h)) for h in headers])
         for row in rows:
-            sheet.append([xlsx_text(v) if isinstance(v, str) else v for v in row])
+            sheet.append([xlsx_text(mask_for_display(v)) if isinstance(v, str) else v for v in row])
         for cell in sheet[1]:
             cell.font, cell.fill = bold, fill
         for index, header in enumerate(headers, 1):
@@ -886,7 +891,9 @@ def _atomic_write(path: str | os.PathLike[str], write: Callable[[str], None]) ->
         raise OutputError(f"{where(final)}文件夹不存在 (the folder {folder} does not exist)")
     if os.path.isdir(final):
         raise OutputError(f"{where(final)}这是一个文件夹，不能作为输出文件 (is a folder)")
-    temp = os.path.join(folder, f".{os.path.basename(final)}.tmp-{secrets.token_hex(4)}")
+    from nlp_pipeline.io.atomic import temp_name
+
+    temp = temp_name(final)
     try:
         write(temp)
         os.replace(temp, final)

@@ -21,39 +21,106 @@ PLACEHOLDERS = {
     "url": "〈网址〉",
     "email": "〈邮箱〉",
     "id_card": "〈身份证号〉",
+    "bank_card": "〈银行卡号〉",
     "phone": "〈电话〉",
+    "qq": "〈QQ号〉",
     "plate": "〈车牌〉",
 }
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 
-# Order matters: URLs and e-mails first (they may contain digits), then the 18-digit ID
-# card (it contains 11-digit runs that look like phones), then phones, then plates.
-_MASKS: list[tuple[str, re.Pattern[str]]] = [
-    # URL characters only (no comma: after NFKC a Chinese "，" is one and ends the URL).
-    ("url", re.compile(r"(?i)\b(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+;=%]+")),
-    ("email", re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")),
-    ("id_card", re.compile(r"(?<![0-9])[1-9][0-9]{5}(?:18|19|20)[0-9]{9}[0-9Xx](?![0-9A-Za-z])")),
-    ("id_card", re.compile(r"(?<![0-9])[1-9][0-9]{14}(?![0-9])")),  # old 15-digit cards
-    # Mobile numbers, optionally with +86 and separators (138-1234-5678, 138 1234 5678).
-    (
-        "phone",
-        re.compile(r"(?<![0-9])(?:\+?86[ \-]?)?1[3-9][0-9](?:[ \-]?[0-9]{4}){2}(?![0-9])"),
-    ),
-    # Landlines with an area code: 0514-88123456, (0514)8812345, 051488123456.
-    (
-        "phone",
-        re.compile(
-            r"(?<![0-9])(?:\(0[1-9][0-9]{1,2}\)|0[1-9][0-9]{1,2}-?)[2-9][0-9]{6,7}(?![0-9])"
-        ),
-    ),
-    # Hotline-style numbers staff write without area code are not personal data (110, 12345).
-    (
-        "plate",
-        re.compile(
-            rf"[{_PROVINCES}][A-Za-z][ ·\-.]?(?:[A-Za-z0-9]{{5}}|[DFdf][A-Za-z0-9]{{5}}|[A-Za-z0-9]{{4}}[挂学警港澳领])(?![A-Za-z0-9])"
-        ),
-    ),
+# What people put between digit groups: spaces (also full-width), dots, and dashes of
+# every width (hyphen, non-breaking hyphen, figure dash, en/em dash, bar, minus, small
+# and full-width hyphen-minus). Up to three of them in a row ("138  1234  5678").
+_SEP_CHARS = " \u00a0\u3000.\u00b7\u30fb\uff0e\u3002\\-\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d_"
+_S = rf"[{_SEP_CHARS}]{{0,3}}"
+
+
+def _digits(n: int | str) -> str:
+    """``n`` digits, each but the first optionally preceded by separators."""
+    return rf"(?:{_S}[0-9]){{{n}}}"
+
+
+# Order matters: URLs and e-mails first (they may contain digits), then the long numbers
+# (an ID card contains 11-digit runs that look like phones), then phones, QQ, plates.
+_URL = re.compile(r"(?i)(?<![A-Za-z0-9])(?:https?://|www\.)[A-Za-z0-9\-._~:/?#@!$&'*+;=%]+")
+_ID_18 = re.compile(
+    rf"(?<![0-9])[1-9]{_digits(5)}{_S}(?:1{_S}[89]|2{_S}0){_digits(9)}{_S}[0-9Xx](?![0-9A-Za-z])"
+)
+_ID_15 = re.compile(rf"(?<![0-9])[1-9]{_digits(14)}(?![0-9])")
+_BANK_CARD = re.compile(rf"(?<![0-9])[1-9]{_digits('15,18')}(?![0-9])")
+# Mobile numbers, optionally with a country code: +86, 0086, 86 (138-1234-5678, 138 1234 5678).
+_COUNTRY = rf"(?:(?:\+|00){_S}86|(?<![0-9])86)[{_SEP_CHARS}()]{{0,3}}"
+_MOBILE = re.compile(rf"(?:{_COUNTRY}|(?<![0-9]))1{_S}[3-9]{_digits(9)}(?![0-9])")
+# Landlines with an area code: 0514-88123456, (0514)8812345, 0514 88123456, +86-514-88123456.
+_LANDLINE = re.compile(
+    rf"(?:{_COUNTRY}\(?0?|(?<![0-9])\(?0)[1-9]{_digits('1,2')}\)?{_S}[2-9]{_digits('6,7')}(?![0-9])"
+)
+_QQ = re.compile(
+    rf"(?i)(?<![A-Za-z])(?:QQ|扣扣)\s*(?:号码?)?\s*[:：]?\s*[1-9]{_digits('4,11')}(?![0-9])"
+)
+_PLATE = re.compile(
+    rf"[{_PROVINCES}]{_S}[A-Za-z]{_S}(?:[DFdf][A-Za-z0-9]{{5}}|[A-Za-z0-9]{{5}}|[A-Za-z0-9]{{4}}[挂学警港澳领])(?![A-Za-z0-9])"
+)
+
+# E-mail: found from each "@" outwards, so long runs of letters without one cost nothing
+# (a regex starting at every letter of such a run is quadratic). The local part is ASCII;
+# the domain may be Chinese (例子.中国).
+_LOCAL_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-")
+_MAX_LOCAL = 64
+_DOMAIN = re.compile(
+    r"(?:[A-Za-z0-9\-]+|[\u4e00-\u9fff]+)(?:\.(?:[A-Za-z0-9\-]+|[\u4e00-\u9fff]+))+"
+)
+
+
+def _mask_emails(text: str) -> str:
+    if "@" not in text:
+        return text
+    out, last, at = [], 0, text.find("@")
+    while at != -1:
+        start = at
+        while start > last and at - start < _MAX_LOCAL and text[start - 1] in _LOCAL_CHARS:
+            start -= 1
+        domain = _DOMAIN.match(text, at + 1) if start < at else None
+        if domain is None:
+            at = text.find("@", at + 1)
+            continue
+        out.append(text[last:start])
+        out.append(PLACEHOLDERS["email"])
+        last = domain.end()
+        at = text.find("@", last)
+    out.append(text[last:])
+    return "".join(out)
+
+
+def _luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d = d * 2 - 9 if d > 4 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _bank_card(match: re.Match[str]) -> str:
+    digits = "".join(ch for ch in match.group() if ch.isdigit())
+    return PLACEHOLDERS["bank_card"] if _luhn_ok(digits) else match.group()
+
+
+def _qq(match: re.Match[str]) -> str:
+    return PLACEHOLDERS["qq"]
+
+
+_MASKS: list[tuple[re.Pattern[str], object]] = [
+    (_URL, PLACEHOLDERS["url"]),
+    (_ID_18, PLACEHOLDERS["id_card"]),
+    (_BANK_CARD, _bank_card),
+    (_ID_15, PLACEHOLDERS["id_card"]),
+    (_MOBILE, PLACEHOLDERS["phone"]),
+    (_LANDLINE, PLACEHOLDERS["phone"]),
+    (_QQ, _qq),
+    (_PLATE, PLACEHOLDERS["plate"]),
 ]
 
 _WHITESPACE = re.compile(r"\s+")
@@ -87,17 +154,33 @@ def _strip_invisible(text: str) -> str:
     return "".join(out)
 
 
-# Every mask needs one of these; a text without any skips the seven patterns.
-_MASK_HINT = re.compile(rf"[0-9]{{3}}|@|(?i:www\.|https?://)|[{_PROVINCES}][A-Za-z]")
+# Every mask needs one of these; a text without any skips the patterns.
+_MASK_HINT = re.compile(rf"[0-9]{_digits(4)}|@|(?i:www\.|https?://)|[{_PROVINCES}]{_S}[A-Za-z]")
 
 
 def mask_personal_data(text: str) -> str:
-    """Replace phone and ID-card numbers, plates, URLs and e-mails with placeholders."""
+    """Replace phone, ID-card, bank-card and QQ numbers, plates, URLs and e-mails.
+
+    Expects NFKC text (``normalize`` calls it last); :func:`mask_for_display` takes any.
+    """
     if not _MASK_HINT.search(text):
         return text
-    for kind, pattern in _MASKS:
-        text = pattern.sub(PLACEHOLDERS[kind], text)
+    text = _URL.sub(PLACEHOLDERS["url"], text)
+    text = _mask_emails(text)
+    for pattern, replacement in _MASKS[1:]:
+        text = pattern.sub(replacement, text)
     return text
+
+
+def mask_for_display(value: object) -> str:
+    """Any string a report or message shows (group values, errors, titles): masked.
+
+    Invisible characters are dropped and NFKC applied first, so a number written with
+    full-width digits or zero-width spaces between them is still found.
+    """
+    text = str(value)
+    cleaned = unicodedata.normalize("NFKC", _strip_invisible(text))
+    return mask_personal_data(cleaned) if _MASK_HINT.search(cleaned) else text
 
 
 def to_simplified(text: str) -> str:
