@@ -1,6 +1,6 @@
 """Atomic file writing: the one way this package replaces a file.
 
-A file is written under a temporary name in the target's own folder (``.name.tmp-<random>``,
+A file is written under a temporary name in the target's own folder (``.name.tmp-<pid>-<random>``,
 same file system, so the final :func:`os.replace` is atomic) and moved onto the final name
 only when it is complete. An interrupted run, a full disk or an unwritable folder never
 leaves a half-written file under the final name, and an existing file stays as it was.
@@ -9,7 +9,9 @@ leaves a half-written file under the final name, and an existing file stays as i
 from __future__ import annotations
 
 import os
+import re
 import secrets
+import shutil
 from collections.abc import Callable
 
 from nlp_pipeline.errors import OutputError, where
@@ -26,9 +28,63 @@ def check_target(final: str) -> str:
 
 
 def temp_name(final: str) -> str:
-    """A fresh temporary name beside ``final``: ``.<name>.tmp-<random>``."""
+    """A fresh temporary name beside ``final``: ``.<name>.tmp-<pid>-<random>``.
+
+    The process id in the name lets a later run tell a temporary of a killed process from
+    one still being written (:func:`remove_stale_temporaries`).
+    """
     folder = check_target(final)
-    return os.path.join(folder, f".{os.path.basename(final)}.tmp-{secrets.token_hex(4)}")
+    remove_stale_temporaries(folder)
+    name = f".{os.path.basename(final)}.tmp-{os.getpid()}-{secrets.token_hex(4)}"
+    return os.path.join(folder, name)
+
+
+# Ours: files from temp_name (hex suffix), model folders from tempfile.mkdtemp (its alphabet).
+_TEMPORARY = re.compile(r"^\..+\.tmp-(\d+)-[0-9a-z_]{8}$")
+
+
+def pid_alive(pid: int) -> bool:
+    """True when a process with this id exists on this machine (or may: no permission)."""
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return True
+
+
+def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[str]:
+    """Remove the temporaries (``.<name>.tmp-<pid>-<random>``) of processes that are gone.
+
+    A run killed with ``kill -9`` (or a power cut) cannot clean up; the next run writing to
+    the same folder does. Files of live processes, and anything not named like ours, are
+    left alone. Returns the names removed.
+    """
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        match = _TEMPORARY.match(entry.name)
+        if match is None or int(match.group(1)) == os.getpid():
+            continue
+        if pid_alive(int(match.group(1))):
+            continue
+        try:
+            if entry.is_dir(follow_symlinks=False):
+                shutil.rmtree(entry.path)
+            else:
+                os.remove(entry.path)
+            removed.append(entry.name)
+        except OSError:
+            pass  # another run removed it first, or it is not ours to remove
+    return removed
 
 
 def write_error(final: str, exc: OSError) -> OutputError:

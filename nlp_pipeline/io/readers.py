@@ -98,6 +98,8 @@ MAX_RECORD_CHARS = 1 << 22
 """Longest physical line or CSV record; beyond it the record is an error row."""
 MAX_RECORD_LINES = 10_000
 """Most physical lines one CSV record (a quoted field with line breaks) may span."""
+MAX_COLUMNS = 1000
+"""Columns kept from a header (or JSONL keys); more are dropped with a note in ``notes``."""
 
 _CFB_MAGIC = b"\xd0\xcf\x11\xe0"  # OLE compound file: .xls, or an encrypted .xlsx
 _ZIP_MAGICS = (b"PK\x03\x04", b"PK\x05\x06")
@@ -192,6 +194,8 @@ class TableReader:
         self.format: str = self._source.format
         self.encoding: str | None = self._source.encoding
         self.columns: list[str] = list(self._source.columns)
+        self.notes: list[str] = list(getattr(self._source, "notes", []))
+        """Whole-file remarks for the user (columns dropped beyond MAX_COLUMNS …)."""
         self.header_row: int | None = getattr(self._source, "header_number", None)
         self.skipped_above: int = getattr(self._source, "skipped_above", 0)
 
@@ -584,7 +588,10 @@ class _JsonlSource(_TextSource):
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
-        self.columns = self._scan_columns()
+        self.notes: list[str] = []
+        keys = _cap_columns(self._scan_columns(), self.name, self.notes)
+        self._keys = keys
+        self.columns = [_escape_surrogates(k) for k in keys]
 
     def _scan_columns(self) -> list[str]:
         seen: dict[str, None] = {}
@@ -628,15 +635,13 @@ class _JsonlSource(_TextSource):
             return self._error(
                 number, f"不是 JSON 对象（是{_json_kind(obj)}）；每一行应是一个 {{...}} 对象"
             )
-        values = {column: obj.get(column, "") for column in self.columns}
+        values = {
+            column: obj.get(key, "") for key, column in zip(self._keys, self.columns, strict=True)
+        }
         if all(_is_blank(v) for v in values.values()):
             return None
         problem = _value_problem(values.values())
-        if (
-            problem is None
-            and "\\u" in text
-            and any(isinstance(v, str) and _SURROGATE.search(v) for v in values.values())
-        ):
+        if problem is None and "\\u" in text and _has_surrogate(values):
             problem = "含有无效的 Unicode 代理字符（\\ud800–\\udfff 单独出现）；这一行已跳过"
         if problem:
             return self._error(number, problem)
@@ -746,6 +751,9 @@ class _CsvSource(_TextSource):
         self.lenient = lenient
         self._delimiter = "\t" if self.format == "tsv" else ","
         self.header_number, self.skipped_above, self.columns = self._read_header(spec)
+        self._width = len(self.columns)
+        self.notes: list[str] = []
+        self.columns = _cap_columns(self.columns, name, self.notes)
 
     def _read_header(self, spec: HeaderSpec) -> tuple[int, int, list[str]]:
         records = self._records()
@@ -789,6 +797,8 @@ class _CsvSource(_TextSource):
 
     def _row(self, number: int, fields: list[str]) -> InputRow:
         expected = len(self.columns)
+        if expected < len(fields) <= self._width:
+            fields = fields[:expected]  # columns beyond MAX_COLUMNS, dropped with a note
         if len(fields) > expected:
             return self._error(
                 number,
@@ -856,16 +866,56 @@ def header_names(cells: Iterable[object]) -> list[str]:
     for index, cell in enumerate(cells, 1):
         text = _cell_text(cell).strip().lstrip("\ufeff").strip()
         names.append(text or f"未命名列{index}")
+    # Linear in the number of cells, however many repeat: a set of every given name, and
+    # per name the next suffix to try (a 20,000-fold repeat once took 40 s).
+    given = set(names)
     taken: set[str] = set()
+    next_suffix: dict[str, int] = {}
     unique: list[str] = []
     for name in names:
-        candidate, n = name, 1
-        while candidate in taken or (candidate != name and candidate in names):
-            n += 1
-            candidate = f"{name}_{n}"
+        candidate = name
+        if candidate in taken:
+            n = next_suffix.get(name, 1)
+            while True:
+                n += 1
+                candidate = f"{name}_{n}"
+                if candidate not in taken and candidate not in given:
+                    break
+            next_suffix[name] = n
         taken.add(candidate)
         unique.append(candidate)
     return unique
+
+
+def _cap_columns(columns: list[str], name: str, notes: list[str]) -> list[str]:
+    """The first MAX_COLUMNS columns; a note says how many were dropped."""
+    if len(columns) <= MAX_COLUMNS:
+        return columns
+    notes.append(
+        f"{where(name)}表头有 {len(columns):,} 列，只保留前 {MAX_COLUMNS} 列，"
+        f"其余 {len(columns) - MAX_COLUMNS:,} 列不读取也不输出 (columns beyond {MAX_COLUMNS} dropped)"
+    )
+    return columns[:MAX_COLUMNS]
+
+
+def _has_surrogate(value: object, depth: int = 0) -> bool:
+    """A lone surrogate anywhere in a (nested) JSON value or its keys."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if depth > 100:
+        return False
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v, depth + 1) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_surrogate(v, depth + 1) for v in value)
+    return False
+
+
+def _escape_surrogates(text: str) -> str:
+    """``\\udc80`` written out for each lone surrogate: a column name that can be written."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _cell_text(value: object) -> str:
@@ -1019,6 +1069,8 @@ class _XlsxSource(_Source):
             self.header_number, self.skipped_above, self.columns = self._read_header(
                 spec or HeaderSpec()
             )
+            self.notes: list[str] = []
+            self.columns = _cap_columns(self.columns, name, self.notes)
         except BaseException:
             self.close()
             raise
@@ -1063,7 +1115,7 @@ class _XlsxSource(_Source):
 
     def _row(self, number: int, cells: tuple[object, ...]) -> InputRow:
         width = len(self.columns)
-        for index in range(width, len(cells)):
+        for index in range(width, len(cells) if width < MAX_COLUMNS else width):
             if not _is_blank(cells[index]):
                 return InputRow(
                     number,
@@ -1075,11 +1127,18 @@ class _XlsxSource(_Source):
             column: ("" if index >= len(cells) or cells[index] is None else cells[index])
             for index, column in enumerate(self.columns)
         }
+        problem = _value_problem(values.values())
+        if problem:
+            return InputRow(number, {}, f"{where(self.name, number)}{problem}")
         return InputRow(number, values)
 
     def _cells(self) -> Iterator[tuple[int, tuple[object, ...]]]:
         """Sheet rows with their 1-based numbers; damage in the zip raises InputError."""
-        rows = iter(self._sheet.iter_rows(values_only=True))
+        # Beyond MAX_COLUMNS + 1 cells are not even made into values: a row padded to
+        # column XFD costs what a short one costs.
+        from nlp_pipeline.io.xlsx_guard import iter_row_values
+
+        rows = iter_row_values(self._sheet, MAX_COLUMNS + 1)
         number = 0
         while True:
             try:
@@ -1096,12 +1155,14 @@ class _XlsxSource(_Source):
 
 
 def _load_workbook(file: str | IO[bytes], name: str) -> Any:
-    import openpyxl  # imported here: only XLSX input pays for it
+    from nlp_pipeline.io.xlsx_guard import load_workbook  # only XLSX input pays for openpyxl
 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # "no default style" and similar chatter
-            return openpyxl.load_workbook(file, read_only=True, data_only=True)
+            return load_workbook(file, name, MAX_FIELD_CHARS)
+    except InputError:
+        raise
     except zipfile.BadZipFile as exc:
         raise InputError(
             f"{where(name)}xlsx 文件已损坏或不完整（可能没有下载或复制完）: {exc}；"

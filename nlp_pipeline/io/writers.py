@@ -16,7 +16,8 @@ Formula injection: a citizen's comment may start with ``=``, ``+``, ``-`` or ``@
   (U+0000–U+0008, U+000B, U+000C, U+000E–U+001F, U+FFFE, U+FFFF): they are removed; CR and
   CRLF become LF. A string longer than Excel's cell limit (32767 characters) is cut and
   ends in a visible marker. See :func:`xlsx_text`.
-* JSONL is for machines and is written as is (UTF-8, ``ensure_ascii=False``).
+* JSONL is for machines and is written as is (UTF-8, ``ensure_ascii=False``), except that
+  NaN and ±Infinity, which JSON cannot carry, become ``null``.
 
 CSV/TSV files start with a UTF-8 BOM so Excel opens Chinese text correctly.
 """
@@ -409,9 +410,24 @@ class _JsonlSink(_BufferedTextSink):
 
     def write_row(self, values: list[object]) -> None:
         record = dict(zip(self._columns, values, strict=True))
-        self._buffer.write(json.dumps(record, ensure_ascii=False, default=str))
+        try:
+            line = json.dumps(record, ensure_ascii=False, default=str, allow_nan=False)
+        except ValueError:  # NaN or ±Infinity (e.g. read from a JSONL input): not JSON
+            line = json.dumps(_finite(record), ensure_ascii=False, default=str, allow_nan=False)
+        self._buffer.write(line)
         self._buffer.write("\n")
         self._maybe_flush()
+
+
+def _finite(value: object) -> object:
+    """``value`` with every NaN and ±Infinity (nested too) replaced by None (JSON null)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
 
 
 class _XlsxSink(_Sink):

@@ -98,3 +98,11 @@ def test_requested_text_column_finds_its_header(tmp_path):
     path.write_text("甲,乙,丙\n编号,来信摘要,乡镇\n1,晚上巡逻少,城关\n", encoding="utf-8")
     with open_table(path, text_column="来信摘要") as table:
         assert table.header_row == 2
+
+
+def test_text_column_found_by_a_word_in_its_name():
+    from nlp_pipeline.io.readers import find_text_column
+
+    assert find_text_column(["序号", "派出所", "回访内容", "处理结果"]) == "回访内容"
+    with pytest.raises(InputError, match="多个"):
+        find_text_column(["群众意见", "回访内容"])
