@@ -41,10 +41,16 @@ def test_label_guide_copy_matches_the_taxonomy():
         assert f"`{label_id}`" in guide and zh in guide
 
 
-def test_labelling_sheet_guide_covers_exactly_the_taxonomy():
-    """suggest's 标注说明 sheet summarises docs/LABELS.md per label: one line per label id."""
-    from nlp_pipeline.tasks.suggest import STANCE_SCOPE, TOPIC_SCOPE
-    from nlp_pipeline.taxonomy import STANCES, TOPICS
+def test_short_guide_in_taxonomy_follows_docs_labels_md():
+    """taxonomy's Chinese guide (the 标注说明 sheet) has exactly the labels of the taxonomy,
+    in order, and the same numbered deciding rules as docs/LABELS.md."""
+    import re
 
-    assert list(TOPIC_SCOPE) == list(TOPICS)
-    assert list(STANCE_SCOPE) == list(STANCES)
+    from nlp_pipeline.taxonomy import GUIDE_RULES, STANCE_GUIDE, STANCES, TOPIC_GUIDE, TOPICS
+
+    assert list(TOPIC_GUIDE) == list(TOPICS)
+    assert list(STANCE_GUIDE) == list(STANCES)
+    guide = (REPO / "docs" / "LABELS.md").read_text(encoding="utf-8")
+    doc_rules = re.findall(r"^(\d+)\. ", guide, re.M)
+    short_rules = [m.group(1) for line in GUIDE_RULES if (m := re.match(r"(\d+)\. ", line))]
+    assert short_rules == doc_rules
