@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,14 +80,38 @@ def sha256_files(paths: Iterable[str | Path]) -> str:
     return digest.hexdigest()
 
 
+PENDING_PREFIX = ".pending-"
+"""``added/.pending-<pid>.jsonl``: samples of a training still running, not yet corpus."""
+
+
 def training_files(corpus_dir: str | Path) -> list[Path]:
-    """The files a model trains on: ``train.jsonl`` then ``added/*.jsonl`` by name."""
+    """The files a model trains on: ``train.jsonl`` then ``added/*.jsonl`` by name.
+
+    Hidden files (``.pending-<pid>.jsonl`` of a training in progress or killed, editor
+    backups) are never corpus.
+    """
     corpus_dir = Path(corpus_dir)
     files = [corpus_dir / "train.jsonl"]
     added = corpus_dir / "added"
     if added.is_dir():
-        files.extend(sorted(added.glob("*.jsonl")))
+        files.extend(sorted(p for p in added.glob("*.jsonl") if not p.name.startswith(".")))
     return files
+
+
+def remove_stale_pending(added_dir: str | Path) -> list[Path]:
+    """Remove the pending files of trainings whose process is gone; return them."""
+    from nlp_pipeline.io.atomic import pid_alive
+
+    removed = []
+    added_dir = Path(added_dir)
+    if not added_dir.is_dir():
+        return removed
+    for path in added_dir.glob(f"{PENDING_PREFIX}*.jsonl"):
+        pid = path.name[len(PENDING_PREFIX) : -len(".jsonl")]
+        if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
+            path.unlink(missing_ok=True)
+            removed.append(path)
+    return removed
 
 
 def write_jsonl(records: Iterable[Record | dict], path: str | Path) -> None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import os
 import platform
 import shutil
@@ -157,7 +158,10 @@ def write_model_dir(target: str | Path, pipelines: dict, meta: dict) -> Path:
     if target.exists():
         raise ModelError(f"{target}: 已存在，不会覆盖 (refusing to overwrite an existing model)")
     target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-", dir=target.parent))
+    from nlp_pipeline.io.atomic import remove_stale_temporaries
+
+    remove_stale_temporaries(target.parent)  # folders of trainings killed while saving
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent))
     try:
         tmp.chmod(0o755)  # mkdtemp makes it private; models are shared read-only data
         features, arrays = export_arrays(pipelines)
@@ -191,13 +195,16 @@ def read_meta(model_dir: str | Path) -> dict:
     if not model_dir.is_dir():
         raise ModelError(f"{model_dir}: 模型目录不存在 (model directory not found)")
     try:
-        meta = json.loads(path.read_text(encoding="utf-8"))
+        meta = json.loads(path.read_text(encoding="utf-8"), parse_constant=_no_constant)
     except FileNotFoundError as exc:
         raise ModelError(f"{path}: 缺少 meta.json (missing file)") from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ModelError(f"{path}: meta.json 已损坏 (cannot parse: {exc})") from exc
+    except (ValueError, RecursionError) as exc:  # NaN/Infinity, a 5,000-digit number, nesting
+        raise ModelError(f"{path}: meta.json 已损坏 (cannot parse: {exc})") from exc
     if not isinstance(meta, dict):
         raise ModelError(f"{path}: meta.json 已损坏 (not an object)")
+    validate_meta(meta, path)
     version = meta.get("format_version")
     if version not in READABLE_FORMATS:
         raise ModelError(
@@ -207,6 +214,99 @@ def read_meta(model_dir: str | Path) -> dict:
     if not isinstance(meta.get("files"), dict):
         raise ModelError(f"{path}: meta.json 缺少文件校验和 (no 'files' sha256 table)")
     return meta
+
+
+def _no_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def _bad(path: Path, field: str, why: str) -> ModelError:
+    return ModelError(f"{path}: meta.json 字段 {field} 无效 (invalid field {field!r}: {why})")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def validate_meta(meta: dict, path: Path) -> None:
+    """Check the fields prediction relies on: types, ranges, finite numbers.
+
+    A tampered ``meta.json`` must not crash later with a traceback, nor switch review off
+    quietly (a NaN threshold compares false with every confidence). Raises ModelError
+    naming the field.
+    """
+    version = meta.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise _bad(path, "format_version", f"not an integer: {str(version)[:40]!r}")
+    files = meta.get("files")
+    if not isinstance(files, dict):
+        raise _bad(path, "files", "not a table of sha256 checksums")
+    for name, digest in files.items():
+        if name not in CHECKED_FILES:
+            raise _bad(path, "files", f"unknown file {str(name)[:40]!r}")
+        if not isinstance(digest, str) or len(digest) != 64 or not _is_hex(digest):
+            raise _bad(path, f"files.{name}", "not a sha256 (64 hex digits)")
+    thresholds = meta.get("thresholds")
+    if not isinstance(thresholds, dict):
+        raise _bad(path, "thresholds", "not a table of the review thresholds")
+    for head in HEAD_NAMES:
+        value = thresholds.get(head)
+        if not _is_number(value) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
+            raise _bad(path, f"thresholds.{head}", f"not a number in [0, 1]: {str(value)[:40]!r}")
+    labels = meta.get("labels")
+    if labels is not None:
+        if not isinstance(labels, dict):
+            raise _bad(path, "labels", "not a table")
+        for head, entries in labels.items():
+            if not isinstance(entries, list) or not all(
+                isinstance(e, dict) and isinstance(e.get("id"), str) for e in entries
+            ):
+                raise _bad(path, f"labels.{head}", "not a list of {id, zh}")
+    for field, kinds in _OPTIONAL_FIELDS.items():
+        value = meta.get(field)
+        if value is not None and not isinstance(value, kinds):
+            raise _bad(path, field, f"wrong type {type(value).__name__}")
+    n_train = meta.get("n_train")
+    if n_train is not None and (not _is_number(n_train) or not 0 <= n_train < 10**12):
+        raise _bad(path, "n_train", "not a count")
+    metrics = meta.get("metrics") or {}
+    for key, value in metrics.items():
+        if value is not None and not isinstance(value, (str, list, dict)):
+            if not _is_number(value) or not math.isfinite(value):
+                raise _bad(path, f"metrics.{key}", "not a finite number")
+
+
+_OPTIONAL_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "version": str,
+    "created": str,
+    "parent": str,
+    "corpus_sha256": str,
+    "corpus_files": list,
+    "config": dict,
+    "metrics": dict,
+    "libraries": dict,
+    "promotion": dict,
+}
+
+
+def _is_hex(text: str) -> bool:
+    return all(ch in "0123456789abcdef" for ch in text)
+
+
+def check_weights_finite(path: Path) -> None:
+    """Refuse weight arrays holding NaN or ±Infinity (they would make every score NaN)."""
+    try:
+        with np.load(path, allow_pickle=False) as npz:
+            for name in npz.files:
+                array = npz[name]
+                if array.dtype.kind == "f" and not np.isfinite(array).all():
+                    raise ModelError(
+                        f"{path}: 数组 {name} 含有 NaN 或无穷大 (non-finite values in {name})"
+                    )
+    except ModelError:
+        raise
+    except Exception:  # noqa: BLE001 - the loader says what is wrong with a corrupt archive
+        return
 
 
 def check_tokenizer(model_dir: str | Path, meta: dict) -> None:
@@ -240,6 +340,8 @@ def verify_file(model_dir: str | Path, meta: dict, name: str) -> Path:
         raise ModelError(
             f"{path}: sha256 不符，文件已被修改或损坏 (expected {expected[:12]}…, got {actual[:12]}…)"
         )
+    if name == WEIGHTS:
+        check_weights_finite(path)
     return path
 
 

@@ -15,7 +15,6 @@ import marshal
 import math
 import os
 import sys
-import tempfile
 import threading
 from importlib import resources
 from pathlib import Path
@@ -32,18 +31,20 @@ def data_path(name: str) -> Path:
 
 
 def cache_dir() -> Path:
-    """Where jieba's dictionary caches live: $NLP_PIPELINE_CACHE or a per-user temp folder."""
+    """Where jieba's dictionary caches live: $NLP_PIPELINE_CACHE, else the per-user cache folder.
+
+    The per-user folder is the platform's (``~/.cache/nlp_pipeline`` on Linux, under
+    ``%LOCALAPPDATA%`` on Windows, ``~/Library/Caches`` on macOS), not a shared temp folder
+    another account could have created first.
+    """
     env = os.environ.get("NLP_PIPELINE_CACHE")
     if env:
         return Path(env)
-    return Path(tempfile.gettempdir()) / f"nlp_pipeline-{_user_tag()}"
-
-
-def _user_tag() -> str:
     try:
-        return str(os.getuid())
-    except AttributeError:  # Windows
-        return os.environ.get("USERNAME", "user")
+        import platformdirs
+    except ImportError:  # pragma: no cover - a dependency; keep working without it
+        return Path.home() / ".cache" / "nlp_pipeline"
+    return Path(platformdirs.user_cache_dir("nlp_pipeline", appauthor=False))
 
 
 def _quiet_jieba():
@@ -66,18 +67,61 @@ def build_full_tokenizer():
     return tok
 
 
-def _shard_file() -> Path:
-    """Cache file of the dictionary split by first character, keyed by everything it depends on."""
+_SHARD_MAGIC = b"nlp_pipeline jieba shards v3\n"
+
+
+def _shard_key() -> bytes:
+    """sha256 of everything the shards depend on: versions, jieba's and our dictionary."""
     import jieba
 
     digest = hashlib.sha256()
-    digest.update(f"shards-v2|{jieba.__version__}|{sys.version_info[:2]}".encode())
-    digest.update(Path(jieba.get_dict_file().name).read_bytes())
+    digest.update(f"shards-v3|{jieba.__version__}|{sys.version_info[:2]}".encode())
+    with jieba.get_dict_file() as dictionary:
+        digest.update(dictionary.read())
     digest.update(data_path(USER_DICT).read_bytes())
-    return cache_dir() / f"jieba-shards-{digest.hexdigest()[:16]}.marshal"
+    return digest.digest()
 
 
-def _write_shards(path: Path) -> None:
+def _shard_file(key: bytes | None = None) -> Path:
+    """Cache file of the dictionary split by first character, named by its key."""
+    key = key or _shard_key()
+    return cache_dir() / f"jieba-shards-{key.hex()[:16]}.marshal"
+
+
+def _checksum(key: bytes, blob: bytes) -> bytes:
+    return hashlib.sha256(key + blob).hexdigest().encode()
+
+
+def _read_shards(path: Path, key: bytes) -> tuple[int, dict] | None:
+    """The cached shards, or None when the file is missing, foreign, tampered or garbage.
+
+    The file starts with a checksum over the dictionary's key and the data, so a shard
+    edited by hand, a truncated write or a file made for another dictionary is rebuilt,
+    never used. A file not owned by this user, or writable by others, is not trusted.
+    """
+    try:
+        info = path.stat()
+        if hasattr(os, "geteuid") and (info.st_uid != os.geteuid() or info.st_mode & 0o022):
+            return None
+        data = path.read_bytes()
+    except OSError:
+        return None
+    head = len(_SHARD_MAGIC)
+    if not data.startswith(_SHARD_MAGIC) or data[head + 64 : head + 65] != b"\n":
+        return None
+    blob = data[head + 65 :]
+    if data[head : head + 64] != _checksum(key, blob):
+        return None
+    try:
+        total, shards = marshal.loads(blob)
+    except (ValueError, EOFError, TypeError):
+        return None
+    if not isinstance(total, int) or not isinstance(shards, dict):
+        return None
+    return total, shards
+
+
+def _write_shards(path: Path, key: bytes) -> tuple[int, dict]:
     """Split jieba's dictionary (with the user dictionary) by first character.
 
     Values are stored ready for the route search: ``log(freq) - log(total)`` for words,
@@ -88,11 +132,17 @@ def _write_shards(path: Path) -> None:
     shards: dict[str, dict[str, float | None]] = {}
     for word, freq in tok.FREQ.items():
         shards.setdefault(word[0], {})[word] = math.log(freq) - logtotal if freq else None
-    blob = marshal.dumps((tok.total, {ch: marshal.dumps(d) for ch, d in shards.items()}))
+    packed = {ch: marshal.dumps(d) for ch, d in shards.items()}
+    blob = marshal.dumps((tok.total, packed))
+    from nlp_pipeline.errors import OutputError
     from nlp_pipeline.io.atomic import write_bytes_atomic
 
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes_atomic(path, blob)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, _SHARD_MAGIC + _checksum(key, blob) + b"\n" + blob)
+    except (OSError, OutputError):
+        pass  # no cache this time (read-only home, full disk): segmentation still works
+    return tok.total, packed
 
 
 class _Segmenter:
@@ -116,10 +166,10 @@ class _Segmenter:
         import jieba
 
         _quiet_jieba()
-        path = _shard_file()
-        if not path.exists():
-            _write_shards(path)
-        total, self._shards = marshal.loads(path.read_bytes())
+        key = _shard_key()
+        path = _shard_file(key)
+        cached = _read_shards(path, key)
+        total, self._shards = cached if cached is not None else _write_shards(path, key)
         self.logtotal = math.log(total)
         # word -> log(freq) - log(total) for dictionary words, None for prefixes only.
         self.words: dict[str, float | None] = {}

@@ -15,7 +15,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nlp_pipeline.data.corpus import Record, read_corpus, sha256_files, write_jsonl
+from nlp_pipeline.data.corpus import (
+    PENDING_PREFIX,
+    Record,
+    read_corpus,
+    remove_stale_pending,
+    sha256_files,
+    write_jsonl,
+)
 from nlp_pipeline.data.labelled import (
     REVIEW_COLUMNS,
     LabelIssue,
@@ -246,6 +253,11 @@ def _update_meta(path: Path, **fields) -> dict:
     return meta
 
 
+def _printable_name(path: str | Path) -> str:
+    """The file name, with bytes that are not UTF-8 written as escapes."""
+    return Path(path).name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def retrain(
     add_files: Sequence[str | Path] = (),
     *,
@@ -339,19 +351,26 @@ def retrain(
         stamp = time.time()
         if accepted:
             added_dir.mkdir(parents=True, exist_ok=True)
-            pending = added_dir / f".pending-{os.getpid()}.jsonl"
-            write_jsonl(
-                [
-                    {
-                        "text": r.text,
-                        "topic": r.topic,
-                        "stance": r.stance,
-                        "source": f"added:{Path(p).name}#{row}",
-                    }
-                    for r, p, row in accepted
-                ],
-                pending,
-            )
+            remove_stale_pending(added_dir)  # left by a training killed before its end
+            pending = added_dir / f"{PENDING_PREFIX}{os.getpid()}.jsonl"
+            try:
+                write_jsonl(
+                    [
+                        {
+                            "text": r.text,
+                            "topic": r.topic,
+                            "stance": r.stance,
+                            # A file name that is not UTF-8 (bytes from another system) is
+                            # recorded with its odd bytes escaped, not allowed to crash.
+                            "source": f"added:{_printable_name(p)}#{row}",
+                        }
+                        for r, p, row in accepted
+                    ],
+                    pending,
+                )
+            except BaseException:
+                pending.unlink(missing_ok=True)
+                raise
             files.append(pending)
         version = version_name(sha256_files(files), config, stamp)
         if accepted:
