@@ -76,11 +76,9 @@ def _unneutralize(value: object) -> object:
     A labelling sheet written by ``opinions suggest`` comes back with it; the corpus must
     get the comment as the citizen wrote it.
     """
-    from nlp_pipeline.io.writers import FORMULA_PREFIXES
+    from nlp_pipeline.io.writers import restore_formula
 
-    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
-        return value[1:]
-    return value
+    return restore_formula(value)
 
 
 def read_labelled(

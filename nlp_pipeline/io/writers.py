@@ -64,6 +64,17 @@ def neutralize_formula(value: object) -> object:
     return value
 
 
+def restore_formula(value: object) -> object:
+    """Undo :func:`neutralize_formula`: the text as typed, from a cell this package wrote.
+
+    Only a ``'`` followed by one of ``FORMULA_PREFIXES`` is removed; any other value is
+    returned unchanged.
+    """
+    if isinstance(value, str) and value.startswith("'") and value[1:].startswith(FORMULA_PREFIXES):
+        return value[1:]
+    return value
+
+
 def xlsx_text(value: str) -> str:
     """The string an XLSX cell gets for ``value``.
 

@@ -17,30 +17,9 @@ from itertools import chain, islice
 from pathlib import Path
 
 from nlp_pipeline.errors import OutputError
+from nlp_pipeline.io.schema import NO, OUTPUT_FIELDS, YES, ZH_HEADERS
 from nlp_pipeline.taxonomy import STANCES, TOPICS
 
-OUTPUT_FIELDS = [
-    "topic",
-    "topic_zh",
-    "topic_confidence",
-    "stance",
-    "stance_zh",
-    "stance_confidence",
-    "needs_review",
-    "no_opinion",
-    "error",
-]
-ZH_HEADERS = {
-    "topic_zh": "主题",
-    "topic_confidence": "主题置信度",
-    "stance_zh": "立场",
-    "stance_confidence": "立场置信度",
-    "needs_review": "需人工复核",
-    "no_opinion": "无实质意见",
-    "error": "错误说明",
-}
-"""``--headers zh``: the Chinese output columns (ids dropped, yes/no as 是/否)."""
-YES, NO = "是", "否"
 CHUNK_ROWS = 4000
 NOT_TEXT_SAMPLE = 1000
 """Rows looked at before classifying to tell whether the text column holds text."""
