@@ -4,7 +4,9 @@
 - fastText on jieba-segmented text with word bigrams (``pip install -e ".[bench]"``);
 - a plain character TF-IDF + logistic regression.
 
-Macro-F1 of both heads, training time and prediction throughput, side by side.
+Macro-F1 of both heads on the corpus test split, topic and stance accuracy on the real
+dev set (``../shared/realdev/real_dev.jsonl``, evaluation only, when it is there), training
+time and prediction throughput, side by side. Every model trains on the same corpus.
 
     python benchmarks/peer_comparison.py
 """
@@ -15,10 +17,13 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import CORPUS, read_records, save
+from _common import CORPUS, REPO, read_records, save
 from sklearn.metrics import f1_score
 
 HEADS = ("topic", "stance")
+
+
+REAL_DEV = REPO.parent / "shared" / "realdev" / "real_dev.jsonl"
 
 
 def ours(train, test):
@@ -27,7 +32,9 @@ def ours(train, test):
     from nlp_pipeline.model.predictor import Predictor
     from nlp_pipeline.training.fit import train as fit
 
-    recs = [Record(r["text"], r["topic"], r["stance"]) for r in train]
+    recs = [
+        Record(r["text"], r["topic"], r["stance"], register=r.get("register", "")) for r in train
+    ]
     t = time.perf_counter()
     result = fit(recs)
     train_s = time.perf_counter() - t
@@ -90,45 +97,70 @@ def fasttext_model(train, test):
 
 
 def main() -> None:
+    import json
+
     train, test = read_records("train.jsonl"), read_records("test.jsonl")
+    real = []
+    if REAL_DEV.is_file():
+        real = [json.loads(x) for x in REAL_DEV.read_text(encoding="utf-8").splitlines() if x]
+    n_test = len(test)
     rows = {}
     for name, fn in (
         ("nlp_pipeline", ours),
         ("fasttext_jieba_bigrams", fasttext_model),
         ("char_tfidf_logreg", char_lr),
     ):
-        got = fn(train, test)
+        # one fit, one prediction call over both evaluation sets (the rate counts both)
+        got = fn(train, test + real)
         if got is None:
             print(f"{name}: skipped (pip install -e '.[bench]')")
             continue
         preds, train_s, rate = got
-        rows[name] = {
-            **{
-                f"{h}_macro_f1": round(f1_score([r[h] for r in test], preds[h], average="macro"), 4)
-                for h in HEADS
-            },
-            "train_s": round(train_s, 2),
-            "predict_per_s": round(rate),
+        row = {
+            f"{h}_macro_f1": round(
+                f1_score([r[h] for r in test], preds[h][:n_test], average="macro"), 4
+            )
+            for h in HEADS
         }
-    print(f"{'model':<24}{'topic F1':>10}{'stance F1':>11}{'train s':>9}{'pred/s':>9}")
+        for h in HEADS:
+            if real:
+                right = [r[h] == p for r, p in zip(real, preds[h][n_test:], strict=True)]
+                row[f"real_{h}_accuracy"] = round(sum(right) / len(real), 4)
+        rows[name] = {**row, "train_s": round(train_s, 2), "predict_per_s": round(rate)}
+    print(
+        f"{'model':<24}{'topic F1':>10}{'stance F1':>11}{'real topic':>12}{'real stance':>13}"
+        f"{'train s':>9}{'pred/s':>9}"
+    )
     for name, r in rows.items():
+        rt, rs = r.get("real_topic_accuracy"), r.get("real_stance_accuracy")
         print(
-            f"{name:<24}{r['topic_macro_f1']:>10.4f}{r['stance_macro_f1']:>11.4f}{r['train_s']:>9.1f}{r['predict_per_s']:>9}"
+            f"{name:<24}{r['topic_macro_f1']:>10.4f}{r['stance_macro_f1']:>11.4f}"
+            f"{(f'{rt:.4f}' if rt is not None else '—'):>12}"
+            f"{(f'{rs:.4f}' if rs is not None else '—'):>13}"
+            f"{r['train_s']:>9.1f}{r['predict_per_s']:>9}"
         )
     ours_row = rows["nlp_pipeline"]
     for name, r in rows.items():
-        if name != "nlp_pipeline":
-            print(
-                f"nlp_pipeline vs {name}: topic {ours_row['topic_macro_f1'] - r['topic_macro_f1']:+.4f}, "
-                f"stance {ours_row['stance_macro_f1'] - r['stance_macro_f1']:+.4f}"
+        if name == "nlp_pipeline":
+            continue
+        line = (
+            f"nlp_pipeline vs {name}: topic F1 {ours_row['topic_macro_f1'] - r['topic_macro_f1']:+.4f}, "
+            f"stance F1 {ours_row['stance_macro_f1'] - r['stance_macro_f1']:+.4f}"
+        )
+        if real:
+            line += (
+                f"; real topic acc {ours_row['real_topic_accuracy'] - r['real_topic_accuracy']:+.4f}, "
+                f"real stance acc {ours_row['real_stance_accuracy'] - r['real_stance_accuracy']:+.4f}"
             )
+        print(line)
     print(
         save(
             "peer_comparison",
             {
                 "train": str(CORPUS / "train.jsonl"),
                 "n_train": len(train),
-                "n_test": len(test),
+                "n_test": n_test,
+                "n_real_dev": len(real),
                 "results": rows,
             },
         )

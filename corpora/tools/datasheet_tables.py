@@ -32,6 +32,34 @@ def count_table(train: list[dict], test: list[dict]) -> str:
     return "\n".join(lines)
 
 
+REGISTERS = {
+    "v1": "v1 (mixed registers, first corpus)",
+    "letter": "message-board letter 网上留言/信箱",
+    "hotline": "hotline work order 12345/110 转办",
+    "form": "door-to-door form answer 走访征询表",
+    "social": "social-media post 微博/微信",
+    "thanks": "letter of thanks 感谢信/锦旗",
+    "spoken": "spoken complaint 口头反映",
+}
+
+
+def register_table(train: list[dict], test: list[dict]) -> str:
+    """Records per register × stance and split (every register carries every stance)."""
+    from nlp_pipeline.taxonomy import STANCES
+
+    lines = [
+        "| register | " + " | ".join(f"`{s}`" for s in STANCES) + " | train | test |",
+        "|---|" + "---:|" * (len(STANCES) + 2),
+    ]
+    for reg, name in REGISTERS.items():
+        both = [r for r in train + test if r.get("register") == reg]
+        per = Counter(r["stance"] for r in both)
+        a = sum(r.get("register") == reg for r in train)
+        b = sum(r.get("register") == reg for r in test)
+        lines.append(f"| {name} | " + " | ".join(str(per[s]) for s in STANCES) + f" | {a} | {b} |")
+    return "\n".join(lines)
+
+
 def length_table(records: list[dict]) -> str:
     bins = [(1, 12), (13, 50), (51, 100), (101, 150), (151, 200), (201, 10_000)]
     lengths = [len(r["text"]) for r in records]
@@ -49,6 +77,8 @@ if __name__ == "__main__":
     print(count_table(train, test))
     print()
     print(length_table(allr))
+    print()
+    print(register_table(train, test))
     hard = sum(str(r.get("note", "")).startswith("hard") for r in allr)
     print(
         f"\nhard cases: {hard} ({hard / len(allr):.1%}); over 150 chars: "
