@@ -28,7 +28,7 @@ REAL_DEV = REPO.parent / "shared" / "realdev" / "real_dev.jsonl"
 
 def ours(train, test):
     from nlp_pipeline.data.corpus import Record
-    from nlp_pipeline.model.format import write_model_dir
+    from nlp_pipeline.model.export import write_model_dir
     from nlp_pipeline.model.predictor import Predictor
     from nlp_pipeline.training.fit import train as fit
 

@@ -102,7 +102,7 @@ def remove_stale_pending(added_dir: str | Path) -> list[Path]:
     """Remove the pending files of trainings whose process is gone; return them."""
     from nlp_pipeline.io.atomic import pid_alive
 
-    removed = []
+    removed: list[Path] = []
     added_dir = Path(added_dir)
     if not added_dir.is_dir():
         return removed

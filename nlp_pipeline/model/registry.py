@@ -1,4 +1,4 @@
-"""Where models live, which one is the default, and the lock that guards training.
+"""Where models live and which one is the default (the training lock: ``training/lock.py``).
 
 Layout of the models folder (in the workspace: see ``nlp_pipeline.workspace``)::
 
@@ -6,7 +6,7 @@ Layout of the models folder (in the workspace: see ``nlp_pipeline.workspace``)::
       default/            the model shipped with the project
       20261127-1530-3fa9c2e/  a retrained version (date-time and short hash)
       CURRENT             one line: the version in use (absent = "default")
-      .train.lock         present while a training runs
+      .train.lock         present while a training runs (nlp_pipeline.training.lock)
 
 Switching the default rewrites ``CURRENT`` through a temporary file and ``os.replace``,
 which is atomic: a reader sees the old or the new version, never a half-written name.
@@ -17,19 +17,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 from nlp_pipeline import workspace
-from nlp_pipeline.errors import ModelError, TrainingError
+from nlp_pipeline.errors import ModelError
 from nlp_pipeline.model.format import META
 
 ENV_MODELS = workspace.ENV_MODELS
 POINTER = "CURRENT"
-LOCK = ".train.lock"
 DEFAULT = "default"
 _VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
 
@@ -131,56 +126,10 @@ def set_current(version: str, root: Path | None = None) -> None:
     write_text_atomic(root / POINTER, version + "\n")
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    except OSError:
-        return False
-    return True
+def __getattr__(name: str) -> object:
+    # The training lock moved to nlp_pipeline.training.lock; callers written before still work.
+    if name == "training_lock":
+        from nlp_pipeline.training.lock import training_lock
 
-
-@contextmanager
-def training_lock(root: Path | None = None) -> Iterator[Path]:
-    """Exclusive lock for one training at a time in a models folder.
-
-    A lock left by a killed process (same host, pid gone) is taken over.
-    """
-    root = root or models_root()
-    root.mkdir(parents=True, exist_ok=True)
-    path = root / LOCK
-    me = {
-        "pid": os.getpid(),
-        "host": socket.gethostname(),
-        "since": time.strftime("%Y-%m-%d %H:%M:%S"),
-    }
-    for _attempt in range(2):
-        try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                holder = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                holder = {}
-            stale = (
-                holder.get("host") == me["host"]
-                and isinstance(holder.get("pid"), int)
-                and not _pid_alive(holder["pid"])
-            )
-            if stale:
-                path.unlink(missing_ok=True)
-                continue
-            raise TrainingError(
-                f"另一个训练正在进行 (another training holds {path}: pid {holder.get('pid')}, "
-                f"since {holder.get('since')}); 请等它结束后再试"
-            ) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(me, fh)
-        break
-    try:
-        yield path
-    finally:
-        path.unlink(missing_ok=True)
+        return training_lock
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

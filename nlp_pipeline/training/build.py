@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nlp_pipeline.data.corpus import Record, read_corpus, sha256_files
-from nlp_pipeline.model.format import HEAD_NAMES, write_model_dir
+from nlp_pipeline.model.export import write_model_dir
+from nlp_pipeline.model.format import HEAD_NAMES
 from nlp_pipeline.training.config import TrainConfig
 from nlp_pipeline.training.fit import Progress, TrainResult, train
 from nlp_pipeline.training.metrics import flat_metrics, routing_metrics, score_heads, top_labels

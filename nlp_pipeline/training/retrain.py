@@ -38,13 +38,13 @@ from nlp_pipeline.model.registry import (
     models_root,
     read_version_meta,
     set_current,
-    training_lock,
     version_dir,
 )
 from nlp_pipeline.training.adapt import WeightChoice, choose_weight, score_records, with_weight
 from nlp_pipeline.training.build import build_model, version_name
 from nlp_pipeline.training.config import TrainConfig
 from nlp_pipeline.training.fit import Progress
+from nlp_pipeline.training.lock import training_lock
 
 GATE_TOLERANCE = 0.005  # half a point of macro-F1 (or of accuracy on a bureau's labels)
 # With a bureau's own labels the synthetic split does not decide, unless it falls this far:

@@ -25,7 +25,8 @@ from nlp_pipeline.cli.main import cli
 from nlp_pipeline.data.corpus import read_jsonl
 from nlp_pipeline.errors import TrainingError
 from nlp_pipeline.model.predictor import Predictor
-from nlp_pipeline.model.registry import current_version, training_lock, version_dir
+from nlp_pipeline.model.registry import current_version, version_dir
+from nlp_pipeline.training.lock import training_lock
 from nlp_pipeline.training.retrain import retrain
 
 from ..conftest import CORPUS, small_corpus_lines
