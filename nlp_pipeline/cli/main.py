@@ -17,6 +17,7 @@ from nlp_pipeline import __version__
 from nlp_pipeline.cli.common import echo_err, handle_errors, load_predictor, model_option
 from nlp_pipeline.cli.curation import audit, suggest
 from nlp_pipeline.cli.report import report
+from nlp_pipeline.cli.serve import serve
 
 EPILOG_TRIAGE = """\b
 Examples / 示例:
@@ -534,6 +535,7 @@ def workspace_cmd(as_json: bool) -> None:
 cli.add_command(suggest)
 cli.add_command(audit)
 cli.add_command(report)
+cli.add_command(serve)
 
 
 def main() -> None:

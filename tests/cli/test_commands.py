@@ -17,6 +17,7 @@ EXPECTED = {
     "suggest",
     "audit",
     "workspace",
+    "serve",
 }
 
 
