@@ -474,7 +474,9 @@ class _XlsxSink(_Sink):
         return cell
 
     def finish(self) -> None:
-        self._workbook.save(self._target.file)
+        from nlp_pipeline.io.xlsx_guard import save_workbook
+
+        save_workbook(self._workbook, self._target.file)
 
     def abort(self) -> None:
         # openpyxl keeps the rows in a temporary XML file until save(); remove it now.

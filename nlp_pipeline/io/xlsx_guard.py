@@ -194,3 +194,28 @@ def iter_row_values(sheet: Any, max_col: int):
                 if column <= width:
                     values[column - 1] = cell["value"]
             yield tuple(values)
+
+
+def save_workbook(workbook: Any, target: str | IO[bytes]) -> None:
+    """``workbook.save(target)``, without a second error after the first.
+
+    When the disk fills up while openpyxl writes, its zip archive is left open; when it is
+    collected later it tries to finish the file again and Python prints ``Exception
+    ignored … seek of closed file`` after our own clear message. Here the archive is cut
+    loose from the file on any error, so the first error is the only one.
+    """
+    from openpyxl.writer.excel import ExcelWriter
+
+    if getattr(workbook, "write_only", False) and not workbook.worksheets:
+        workbook.create_sheet()
+    archive = zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, allowZip64=True)
+    try:
+        ExcelWriter(workbook, archive).save()
+    except BaseException:
+        handle, archive.fp = archive.fp, None
+        if handle is not None and isinstance(target, str):
+            try:
+                handle.close()
+            except OSError:
+                pass
+        raise

@@ -876,7 +876,9 @@ def write_xlsx(report: Report, path: str | os.PathLike[str], title: str | None =
         sheet.freeze_panes = "A2"
         if rows:
             sheet.auto_filter.ref = sheet.dimensions
-    _atomic_write(path, workbook.save)
+    from nlp_pipeline.io.xlsx_guard import save_workbook
+
+    _atomic_write(path, lambda temp: save_workbook(workbook, temp))
 
 
 # ---------------------------------------------------------------------------------------

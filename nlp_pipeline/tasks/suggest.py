@@ -427,5 +427,6 @@ def _write_xlsx(path: str, columns: list[str], rows: list[dict]) -> None:
 def _save_atomic(workbook, path: str) -> None:
     """Save under a temporary name beside ``path``, then move it onto ``path``."""
     from nlp_pipeline.io.atomic import atomic_write
+    from nlp_pipeline.io.xlsx_guard import save_workbook
 
-    atomic_write(path, workbook.save)
+    atomic_write(path, lambda temp: save_workbook(workbook, temp))
