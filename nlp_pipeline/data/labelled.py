@@ -3,6 +3,11 @@
 Used by ``opinions train --add`` and ``opinions evaluate``. Labels may be ids
 (``public_order``) or Chinese names (``治安管理``, ``批评``). Nothing stops at the first
 problem: every bad row is reported with its file and row number.
+
+A classified file corrected by a reviewer has each label twice (``topic`` and ``topic_zh``):
+the corrected value is the one in whichever column differs from the other, which cannot
+be told apart — so a row whose two columns disagree is an issue ("disagree"), never
+resolved silently; the user makes them agree (or deletes one column) and runs again.
 """
 
 from __future__ import annotations
@@ -96,6 +101,10 @@ def read_labelled(
         text_col = find_text_column(table.columns, text_column, path=path_s)
         topic_col = _pick(table.columns, TOPIC_COLUMNS, "topic 主题", path_s)
         stance_col = _pick(table.columns, STANCE_COLUMNS, "stance 立场", path_s)
+        twins = {
+            "topic": [c for c in ("topic", "topic_zh") if c in table.columns],
+            "stance": [c for c in ("stance", "stance_zh") if c in table.columns],
+        }
         for row in table.rows():
             if row.error:
                 out.issues.append(LabelIssue(path_s, row.number, "parse", row.error))
@@ -113,8 +122,12 @@ def read_labelled(
             try:
                 topic = parse_label("topic", row.values.get(topic_col))
                 stance = parse_label("stance", row.values.get(stance_col))
+                disagree = _disagreement(twins, row.values)
             except LabelError as exc:
                 out.issues.append(LabelIssue(path_s, row.number, "label", str(exc)))
+                continue
+            if disagree:
+                out.issues.append(LabelIssue(path_s, row.number, "disagree", disagree))
                 continue
             rid = row.values.get("id")
             out.records.append(
@@ -122,6 +135,22 @@ def read_labelled(
             )
             out.rows.append(row.number)
     return out
+
+
+def _disagreement(twins: dict[str, list[str]], values: dict) -> str | None:
+    """Why the id and Chinese columns of a corrected row disagree, or None."""
+    from nlp_pipeline.taxonomy import parse_label
+
+    for head, columns in twins.items():
+        filled = [(c, values.get(c)) for c in columns if str(values.get(c) or "").strip()]
+        if len(filled) == 2:
+            (a, va), (b, vb) = filled
+            if parse_label(head, va) != parse_label(head, vb):
+                return (
+                    f"{a}={va} 与 {b}={vb} 不一致：复核时只改了其中一列？请把两列改成一致 "
+                    f"(the {a} and {b} columns disagree; make them agree)"
+                )
+    return None
 
 
 def check_against(

@@ -34,6 +34,7 @@ import os
 import sys
 import weakref
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import IO
 
 from nlp_pipeline.errors import OutputError, where
@@ -41,6 +42,23 @@ from nlp_pipeline.errors import OutputError, where
 OUTPUT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl"}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_MAX_ROWS = 1_048_576
+
+
+@dataclass(frozen=True)
+class XlsxLayout:
+    """How an XLSX output looks to a person in Excel/WPS (ignored by the other formats).
+
+    The header row is frozen and bold with an autofilter; ``text_columns`` are wide and
+    wrapped; ``percent_columns`` (confidences in [0, 1]) show as ``93%``; dates show as
+    ``yyyy-mm-dd`` (with the time when there is one). ``keywords`` go into the document
+    properties (``opinions report`` reads the model version from there).
+    """
+
+    text_columns: tuple[str, ...] = ()
+    percent_columns: tuple[str, ...] = ()
+    keywords: str = ""
+
+
 XLSX_MAX_CELL_CHARS = 32_767
 XLSX_TRUNCATION_MARK = "…[超出 Excel 单元格 32767 字符上限，已截断]"
 # Characters XML 1.0 cannot carry; removed from XLSX cells.
@@ -109,10 +127,13 @@ def _resolved(path: str) -> str:
 
 
 def open_writer(
-    path: str | os.PathLike[str], columns: Iterable[str], fmt: str | None = None
+    path: str | os.PathLike[str],
+    columns: Iterable[str],
+    fmt: str | None = None,
+    layout: XlsxLayout | None = None,
 ) -> TableWriter:
     """Open an atomic writer for ``path`` (``"-"``: JSONL on stdout); use it with ``with``."""
-    return TableWriter(path, columns, fmt)
+    return TableWriter(path, columns, fmt, layout)
 
 
 class TableWriter:
@@ -125,10 +146,15 @@ class TableWriter:
     """
 
     def __init__(
-        self, path: str | os.PathLike[str], columns: Iterable[str], fmt: str | None = None
+        self,
+        path: str | os.PathLike[str],
+        columns: Iterable[str],
+        fmt: str | None = None,
+        layout: XlsxLayout | None = None,
     ) -> None:
         self.path = os.fspath(path)
         self.columns = list(columns)
+        self.layout = layout or XlsxLayout()
         self.format = _output_format(self.path, fmt)
         self.rows_written = 0
         self._failed = False
@@ -209,7 +235,7 @@ class TableWriter:
         if self.format == "jsonl":
             return _JsonlSink(self._target, self.columns)
         if self.format == "xlsx":
-            return _XlsxSink(self._target, self.columns, self.path)
+            return _XlsxSink(self._target, self.columns, self.path, self.layout)
         delimiter = "\t" if self.format == "tsv" else ","
         bom = not isinstance(self._target, _StdoutTarget)
         return _CsvSink(self._target, self.columns, delimiter, bom=bom)
@@ -444,36 +470,106 @@ def _finite(value: object) -> object:
 class _XlsxSink(_Sink):
     """openpyxl write-only workbook: rows stream to a temporary XML file, zipped at the end."""
 
-    def __init__(self, target: _Target, columns: list[str], path: str) -> None:
+    def __init__(
+        self, target: _Target, columns: list[str], path: str, layout: XlsxLayout | None = None
+    ) -> None:
         from openpyxl import Workbook  # imported here: only XLSX output pays for it
+        from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
+        from openpyxl.utils import get_column_letter
 
+        layout = layout or XlsxLayout()
         self._target = target
         self._path = path
+        self._width = len(columns)
         self._workbook = Workbook(write_only=True)
+        if layout.keywords:
+            self._workbook.properties.keywords = layout.keywords
         self._sheet = self._workbook.create_sheet(title="结果")
         self._sheet.freeze_panes = "A2"
+        # Named styles are registered once; a cell then costs an index, not a style object.
+        self._styles = {
+            "wrap": NamedStyle(
+                "opinions-wrap", alignment=Alignment(wrap_text=True, vertical="top")
+            ),
+            "pct": NamedStyle("opinions-pct", number_format="0%"),
+            "date": NamedStyle("opinions-date", number_format="yyyy-mm-dd"),
+            "datetime": NamedStyle("opinions-datetime", number_format="yyyy-mm-dd hh:mm"),
+            "head": NamedStyle(
+                "opinions-head",
+                font=Font(bold=True),
+                fill=PatternFill("solid", fgColor="ECEBE8"),
+                alignment=Alignment(vertical="center"),
+            ),
+        }
+        for style in self._styles.values():
+            self._workbook.add_named_style(style)
+        self._kind = [
+            "wrap" if c in layout.text_columns else ("pct" if c in layout.percent_columns else "")
+            for c in columns
+        ]
+        for index, column in enumerate(columns, 1):
+            letter = get_column_letter(index)
+            if column in layout.text_columns:
+                width = 60
+            elif column in layout.percent_columns:
+                width = max(10, _display_width(column) + 2)
+            else:
+                width = min(max(10, _display_width(column) + 3), 30)
+            self._sheet.column_dimensions[letter].width = width
         self._rows = 0
-        self.write_row(list(columns))
+        self._header(list(columns))
+
+    def _header(self, columns: list[str]) -> None:
+        from openpyxl.cell import WriteOnlyCell
+
+        cells = []
+        for name in columns:
+            cell = WriteOnlyCell(self._sheet, value=xlsx_text(str(name)))
+            cell.data_type = "s"
+            cell.style = "opinions-head"
+            cells.append(cell)
+        self._sheet.append(cells)
+        self._rows += 1
 
     def write_row(self, values: list[object]) -> None:
         if self._rows >= XLSX_MAX_ROWS:
             raise OutputError(
                 f"{where(self._path)}超过了 xlsx 的 {XLSX_MAX_ROWS:,} 行上限；请改用 .csv 输出"
             )
-        self._sheet.append([self._cell(v) for v in values])
+        kinds = self._kind
+        self._sheet.append([self._cell(v, kinds[i]) for i, v in enumerate(values)])
         self._rows += 1
 
-    def _cell(self, value: object) -> object:
+    def _cell(self, value: object, kind: str = "") -> object:
         from openpyxl.cell import WriteOnlyCell
 
         value = _xlsx_value(value)
-        if not isinstance(value, str):
-            return value
-        cell = WriteOnlyCell(self._sheet, value=xlsx_text(value))
-        cell.data_type = "s"  # a text cell: never a formula, never an error code like #N/A
-        return cell
+        if isinstance(value, str):
+            cell = WriteOnlyCell(self._sheet, value=xlsx_text(value))
+            cell.data_type = "s"  # a text cell: never a formula, never an error code like #N/A
+            if kind == "wrap":
+                cell.style = "opinions-wrap"
+            return cell
+        if kind == "pct" and isinstance(value, float):
+            cell = WriteOnlyCell(self._sheet, value=value)
+            cell.style = "opinions-pct"
+            return cell
+        if isinstance(value, dt.datetime):
+            cell = WriteOnlyCell(self._sheet, value=value)
+            midnight = value.hour == value.minute == value.second == value.microsecond == 0
+            cell.style = "opinions-date" if midnight else "opinions-datetime"
+            return cell
+        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+            cell = WriteOnlyCell(self._sheet, value=value)
+            cell.style = "opinions-date"
+            return cell
+        return value
 
     def finish(self) -> None:
+        from openpyxl.utils import get_column_letter
+
+        if self._width:
+            self._sheet.auto_filter.ref = f"A1:{get_column_letter(self._width)}{max(self._rows, 1)}"
         from nlp_pipeline.io.xlsx_guard import save_workbook
 
         save_workbook(self._workbook, self._target.file)
@@ -485,6 +581,11 @@ class _XlsxSink(_Sink):
             self._sheet._writer.cleanup()
         except Exception:  # noqa: BLE001 - best effort; openpyxl also cleans up at exit
             pass
+
+
+def _display_width(text: str) -> int:
+    """Excel column width of a text: CJK characters count double."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
 
 
 def _xlsx_value(value: object) -> object:

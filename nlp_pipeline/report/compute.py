@@ -26,13 +26,21 @@ Decisions worth knowing:
   cannot dominate a topic.
 * With ``by``, every row belongs to exactly one group (blank values to ``BLANK_GROUP``), so
   the group sections add up to the overall one.
+* **Human corrections**: a reviewer corrects a label in the classified file, in the Chinese
+  column (``topic_zh``/``stance_zh``, or 主题/立场 of ``--headers zh``) or in the id column.
+  When the two columns of a row disagree, the report counts the Chinese one — the column a
+  person reads and edits — and lists the row in ``Report.disagreements``: never silently.
+* The headline's date range comes from the first column named like a date (日期, 时间,
+  date …) whose values are dates.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import heapq
 import math
 import os
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
@@ -43,6 +51,21 @@ from nlp_pipeline.io.writers import restore_formula
 from nlp_pipeline.taxonomy import STANCES, TOPICS, parse_label
 
 REQUIRED_COLUMNS = ("topic", "stance")
+LABEL_COLUMNS = {
+    "topic": ("topic_zh", "主题", "topic"),
+    "stance": ("stance_zh", "立场", "stance"),
+}
+"""Columns holding each head's label, the one that wins a disagreement first."""
+FIELD_ALIASES = {
+    "topic_confidence": ("topic_confidence", "主题置信度"),
+    "stance_confidence": ("stance_confidence", "立场置信度"),
+    "needs_review": ("needs_review", "需人工复核"),
+    "no_opinion": ("no_opinion", "无实质意见"),
+    "error": ("error", "错误说明"),
+}
+"""``--headers id`` and ``--headers zh`` names of the other output fields."""
+DATE_COLUMN_WORDS = ("日期", "时间", "date", "time")
+_DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 CONFIDENCE_EDGES = [round(i / 10, 1) for i in range(11)]
 """Histogram bin edges 0.0, 0.1, … 1.0; the last bin includes 1.0."""
 MIN_TERM_COUNT = 2
@@ -145,6 +168,18 @@ class Section:
 
 
 @dataclass
+class Disagreement:
+    """A row whose id and Chinese label columns say different things (a correction)."""
+
+    number: int
+    head: str
+    values: dict[str, str]
+    """Column → the value found there."""
+    used: str
+    """The label id the report counted (the Chinese column's)."""
+
+
+@dataclass
 class Report:
     """The report of one classified file: an overall section and, with ``by``, one per group."""
 
@@ -153,6 +188,12 @@ class Report:
     by: str | None
     overall: Section
     groups: dict[str, Section] = field(default_factory=dict)
+    disagreements: list[Disagreement] = field(default_factory=list)
+    date_column: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+    model_version: str | None = None
+    """The model that classified the file, when the file records it (XLSX written by classify)."""
 
     @property
     def total(self) -> int:
@@ -198,7 +239,7 @@ def compute_report(
         from nlp_pipeline.io.readers import open_table
 
         with open_table(source) as table:
-            return _compute(
+            result = _compute(
                 source,
                 table.columns,
                 _table_rows(table.rows()),
@@ -207,6 +248,8 @@ def compute_report(
                 examples,
                 top_terms,
             )
+        result.model_version = recorded_model_version(source)
+        return result
     rows = iter(path_or_rows)
     first = next(rows, None)
     if first is None:
@@ -219,6 +262,25 @@ def compute_report(
             yield number, row, None
 
     return _compute(ROWS_SOURCE, columns, numbered(), by, text_column, examples, top_terms)
+
+
+MODEL_KEYWORD = "opinions-model:"
+"""Prefix of the model version in a classified workbook's keywords (document properties)."""
+
+
+def recorded_model_version(path: str) -> str | None:
+    """The model version a classified .xlsx records in its document properties, if any."""
+    if not path.lower().endswith((".xlsx", ".xlsm")):
+        return None
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            core = archive.read("docProps/core.xml")[:65536].decode("utf-8", "replace")
+    except (OSError, KeyError, zipfile.BadZipFile):
+        return None
+    found = re.search(re.escape(MODEL_KEYWORD) + r"([A-Za-z0-9._-]{1,80})", core)
+    return found.group(1) if found else None
 
 
 def characteristic_terms(
@@ -329,7 +391,7 @@ def _check_columns(source: str, columns: list[str], by: str | None, text_column:
     from nlp_pipeline.io.readers import find_text_column
 
     found = "、".join(repr(c) for c in columns) if columns else "（没有列）"
-    missing = [c for c in REQUIRED_COLUMNS if c not in columns]
+    missing = [h for h in REQUIRED_COLUMNS if not any(c in columns for c in LABEL_COLUMNS[h])]
     if missing:
         raise InputError(
             f"{where(source)}缺少列 {'、'.join(missing)} (missing columns: {', '.join(missing)})；"
@@ -340,7 +402,9 @@ def _check_columns(source: str, columns: list[str], by: str | None, text_column:
         raise InputError(
             f"{where(source)}没有名为 {by!r} 的分组列 (no column {by!r} to group by)；找到的列: {found}"
         )
-    candidates = [c for c in columns if c not in OUTPUT_FIELDS and c != by]
+    outputs = set(OUTPUT_FIELDS) | {a for names in FIELD_ALIASES.values() for a in names}
+    outputs |= {c for names in LABEL_COLUMNS.values() for c in names}
+    candidates = [c for c in columns if c not in outputs and c != by]
     if text_column is not None:
         return find_text_column(columns, text_column, path=source)
     return find_text_column(candidates, None, path=source)
@@ -360,21 +424,40 @@ def _compute(
     from nlp_pipeline.text.tokens import tokenize
 
     column = _check_columns(source, columns, by, text_column)
+    label_columns = {h: [c for c in names if c in columns] for h, names in LABEL_COLUMNS.items()}
+    field_of = {
+        f: next((c for c in names if c in columns), f) for f, names in FIELD_ALIASES.items()
+    }
+    date_column = _date_column(columns, by, column)
+    dates: list[dt.date] = []
+    disagreements: list[Disagreement] = []
     overall = _Tally(examples)
     groups: dict[str, _Tally] = {}
     for number, values, row_error in rows:
         location = where(source, number)
         raw = values.get(column)
-        text = normalize(_unneutralize(raw)) if raw is not None and raw != "" else ""
+        shown = _unneutralize(raw) if raw is not None and raw != "" else ""
+        text = normalize(shown) if shown else ""
         group = mask_for_display(_group_value(values.get(by))) if by is not None else None
-        comment = Comment(number, _shorten(text), group=group)
-        error = mask_for_display(row_error or _text(values.get("error")))
+        comment = Comment(number, _shorten(mask_for_display(shown).strip()), group=group)
+        if date_column is not None:
+            day = _as_date(values.get(date_column))
+            if day is not None:
+                if not dates:
+                    dates = [day, day]
+                else:
+                    dates = [min(dates[0], day), max(dates[1], day)]
+        error = mask_for_display(row_error or _text(values.get(field_of["error"])))
         words: set[str] = set()
         if not error:
-            topic_value, stance_value = values.get("topic"), values.get("stance")
+            try:
+                topic_value = _label_value("topic", label_columns, values, number, disagreements)
+                stance_value = _label_value("stance", label_columns, values, number, disagreements)
+            except LabelError as exc:
+                raise LabelError(f"{location}{exc}") from None
             labelled = not (_blank(topic_value) and _blank(stance_value))
-            if "no_opinion" in values and not labelled:
-                comment.no_opinion = parse_bool(values.get("no_opinion"), location)
+            if field_of["no_opinion"] in values and not labelled:
+                comment.no_opinion = parse_bool(values.get(field_of["no_opinion"]), location)
             elif not labelled:
                 comment.no_opinion = is_no_opinion(text)
             if comment.no_opinion:
@@ -388,12 +471,12 @@ def _compute(
                 except LabelError as exc:
                     raise LabelError(f"{location}{exc}") from None
                 comment.topic_confidence = parse_confidence(
-                    values.get("topic_confidence"), location
+                    values.get(field_of["topic_confidence"]), location
                 )
                 comment.stance_confidence = parse_confidence(
-                    values.get("stance_confidence"), location
+                    values.get(field_of["stance_confidence"]), location
                 )
-                comment.needs_review = parse_bool(values.get("needs_review"), location)
+                comment.needs_review = parse_bool(values.get(field_of["needs_review"]), location)
                 words = {w for w in tokenize(text) if _is_term(w)} if text else set()
         comment.error = error
         overall.add(comment, words)
@@ -408,7 +491,61 @@ def _compute(
         name: tally.finish(name, top_terms)
         for name, tally in sorted(groups.items(), key=lambda kv: kv[0] == BLANK_GROUP)
     }
-    return Report(source, column, by, overall.finish(None, top_terms), sections)
+    return Report(
+        source,
+        column,
+        by,
+        overall.finish(None, top_terms),
+        sections,
+        disagreements=disagreements,
+        date_column=date_column if dates else None,
+        date_from=dates[0] if dates else None,
+        date_to=dates[1] if dates else None,
+    )
+
+
+def _label_value(
+    head: str,
+    label_columns: Mapping[str, list[str]],
+    values: Mapping[str, object],
+    number: int,
+    disagreements: list[Disagreement],
+) -> object:
+    """The row's label for ``head``: the Chinese column's when the columns disagree (listed)."""
+    present = [(c, values.get(c)) for c in label_columns[head]]
+    filled = [(c, v) for c, v in present if not _blank(v)]
+    if len(filled) < 2:
+        return filled[0][1] if filled else None
+    parsed = {c: parse_label(head, v) for c, v in filled}  # a typo is an error, not a fix
+    if len(set(parsed.values())) > 1:
+        disagreements.append(
+            Disagreement(number, head, {c: _text(v) for c, v in filled}, parsed[filled[0][0]])
+        )
+    return filled[0][1]
+
+
+def _date_column(columns: list[str], by: str | None, text_column: str) -> str | None:
+    for c in columns:
+        if c in (by, text_column):
+            continue
+        if any(w in c.lower() for w in DATE_COLUMN_WORDS):
+            return c
+    return None
+
+
+def _as_date(value: object) -> dt.date | None:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, str):
+        found = _DATE_TEXT.match(value)
+        if found:
+            try:
+                return dt.date(*(int(g) for g in found.groups()))
+            except ValueError:
+                return None
+    return None
 
 
 def _blank(value: object) -> bool:

@@ -32,6 +32,11 @@ from nlp_pipeline.taxonomy import STANCES, TOPICS
 from nlp_pipeline.text.normalize import mask_for_display
 
 REPORT_EXTENSIONS = (".html", ".htm", ".md", ".xlsx")
+MAX_HTML_REVIEW = 200
+"""Rows of the review list shown in the HTML; the full list is in the XLSX report."""
+MAX_EXAMPLE_SHOWN = 90
+"""Representative comments are trimmed to their first sentences within this many characters."""
+_SENTENCE_END = re.compile(r"[。！？!?；;]")
 DEFAULT_TITLE = "群众意见分类汇总"
 STANCE_COLORS = {
     "praise": "#4f8a5b",
@@ -75,25 +80,46 @@ def conf(value: float | None) -> str:
     return "—" if value is None else f"{value:.2f}"
 
 
+def num(n: int) -> str:
+    """A count with thousands separators: ``12,345``."""
+    return f"{n:,}"
+
+
+def first_sentences(text: str, limit: int = MAX_EXAMPLE_SHOWN) -> str:
+    """A long letter's first sentences within ``limit`` characters, then "…"; as written."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = 0
+    for match in _SENTENCE_END.finditer(text, 0, limit):
+        cut = match.end()
+    if cut < limit // 3:
+        cut = limit - 1
+    return text[:cut].rstrip() + "…"
+
+
 def headline(section: Section) -> str:
     """The summary sentence of a section, in Chinese."""
-    parts = [f"共 {section.total} 条意见"]
+    parts = [f"共 {num(section.total)} 条意见"]
     if section.errors:
-        parts.append(f"其中 {section.classified} 条已分类，{section.errors} 条无法分类")
+        parts.append(f"其中 {num(section.classified)} 条已分类，{num(section.errors)} 条无法分类")
     if section.no_opinion:
-        parts.append(f"无实质意见（无、无意见、同上等）{section.no_opinion} 条，不计入主题和立场")
+        parts.append(
+            f"无实质意见（无、无意见、同上等）{num(section.no_opinion)} 条，不计入主题和立场"
+        )
     text = "，".join(parts) + "。"
     if not section.classified:
         return text + "没有已分类的意见。"
     stances = "、".join(
-        f"{zh} {section.stances[s]} 条（{pct(section.stance_shares[s])}）"
+        f"{zh} {num(section.stances[s])} 条（{pct(section.stance_shares[s])}）"
         for s, zh in STANCES.items()
     )
     topics = "、".join(
-        f"{zh} {section.topics[t]} 条（{pct(section.topic_shares[t])}）" for t, zh in TOPICS.items()
+        f"{zh} {num(section.topics[t])} 条（{pct(section.topic_shares[t])}）"
+        for t, zh in TOPICS.items()
     )
     text += f"按立场：{stances}。按主题：{topics}。"
-    text += f"需人工复核 {section.needs_review} 条（占已分类的 {pct(section.review_share)}）。"
+    text += f"需人工复核 {num(section.needs_review)} 条（占已分类的 {pct(section.review_share)}）。"
     return text
 
 
@@ -105,11 +131,25 @@ def _source_name(report: Report) -> str:
     return "（程序内数据）" if report.source == ROWS_SOURCE else Path(report.source).name
 
 
+def date_range(report: Report) -> str | None:
+    """``2026年7月1日至9月30日`` from the report's date column, or None."""
+    a, b = report.date_from, report.date_to
+    if a is None or b is None:
+        return None
+    start = f"{a.year}年{a.month}月{a.day}日"
+    if a == b:
+        return start
+    end = f"{b.month}月{b.day}日" if b.year == a.year else f"{b.year}年{b.month}月{b.day}日"
+    return f"{start}至{end}"
+
+
 def _meta_line(report: Report) -> str:
-    parts = [
-        f"数据文件：{_source_name(report)}",
-        f"生成时间：{time.strftime('%Y-%m-%d %H:%M')}",
-    ]
+    parts = [f"数据文件：{_source_name(report)}"]
+    span = date_range(report)
+    if span:
+        parts.append(f"数据时间：{span}（“{report.date_column}”列）")
+    parts.append(f"模型版本：{report.model_version or '未记录'}")
+    parts.append(f"生成时间：{time.strftime('%Y-%m-%d %H:%M')}")
     if report.by:
         parts.append(f"分组：按“{report.by}”")
     return "　".join(parts)
@@ -166,12 +206,18 @@ ol.examples li {{ margin-bottom: 1.5mm; }}
 .notes {{ margin-top: 8mm; padding-top: 2mm; border-top: 1px solid #8c8c8c; font-size: 8.5pt;
   color: #444; }}
 .notes ol {{ margin: 1mm 0; padding-left: 6mm; }}
+.more {{ font-size: 9pt; color: #444; }}
 @media print {{
-  body {{ background: #fff; }}
+  body {{ background: #fff; font-size: 10.5pt; }}
   .page {{ max-width: none; padding: 0; }}
-  h2, h3, h4, caption {{ break-after: avoid; page-break-after: avoid; }}
-  figure, tr, li {{ break-inside: avoid; page-break-inside: avoid; }}
+  h2, h3, h4, caption, p.lead {{ break-after: avoid; page-break-after: avoid; }}
+  figure, tr, li, thead {{ break-inside: avoid; page-break-inside: avoid; }}
   thead {{ display: table-header-group; }}
+  /* a table header never stands alone at a page bottom: keep it with two rows */
+  table {{ orphans: 3; widows: 3; }}
+  thead + tbody tr:first-child, thead + tbody tr:nth-child(2) {{
+    break-before: avoid; page-break-before: avoid; }}
+  a {{ color: inherit; text-decoration: none; }}
 }}
 """
 
@@ -281,7 +327,9 @@ def _html_examples(section: Section, level: int) -> str:
             where_ = (
                 f"第 {c.number} 行 · {STANCES[c.stance]} · 主题置信度 {conf(c.topic_confidence)}"
             )
-            out.append(f'<li>{_e(c.text)} <span class="where">（{_e(where_)}）</span></li>')
+            out.append(
+                f'<li>{_e(first_sentences(c.text))} <span class="where">（{_e(where_)}）</span></li>'
+            )
         out.append("</ol>")
     return "\n".join(out)
 
@@ -309,7 +357,41 @@ _REVIEW_HEADERS = ["行号", "意见（已脱敏）", "主题", "主题置信度
 def _html_review(comments: list[Comment]) -> str:
     if not comments:
         return '<p class="none">（没有需要复核的意见）</p>'
-    return _table(_REVIEW_HEADERS, _review_rows(comments, False))
+    shown = _table(_REVIEW_HEADERS, _review_rows(comments[:MAX_HTML_REVIEW], False))
+    if len(comments) > MAX_HTML_REVIEW:
+        shown += (
+            f'\n<p class="more">以上列出前 {num(MAX_HTML_REVIEW)} 条，共 {num(len(comments))} 条；'
+            "完整名单请生成 XLSX 报告（opinions report … -o 报告.xlsx，“待复核”工作表），"
+            "或在分类结果文件中按 needs_review（需人工复核）筛选。</p>"
+        )
+    return shown
+
+
+def _html_disagreements(report: Report) -> str:
+    rows = [
+        [
+            ("num", d.number),
+            ("name", _HEAD_ZH[d.head]),
+            ("text", "；".join(f"{c}={v}" for c, v in d.values.items())),
+            ("name", (TOPICS if d.head == "topic" else STANCES).get(d.used, d.used)),
+        ]
+        for d in report.disagreements[:MAX_HTML_REVIEW]
+    ]
+    return _table(["行号", "标签", "各列的值", "本报告采用"], rows)
+
+
+def _html_stance_by_group(report: Report) -> str:
+    headers = [report.by or "分组", *STANCES.values(), "已分类"]
+    rows = [
+        [("name", s.name)]
+        + [("num", num(s.stances[k])) for k in STANCES]
+        + [("num", num(s.classified))]
+        for s in report.groups.values()
+    ]
+    o = report.overall
+    total = [("name", "合计")] + [("num", num(o.stances[k])) for k in STANCES]
+    total.append(("num", num(o.classified)))
+    return _table(headers, rows, caption=f"各{report.by}的立场分布（条数）", total=total)
 
 
 def _html_errors(comments: list[Comment]) -> str:
@@ -343,9 +425,9 @@ def render_html(report: Report, title: str | None = None) -> str:
     body.append(_html_distribution(o))
     body.append(_html_crosstab(o))
     body.append(_figure(charts.topics_by_stance(o), "图 1　各主题意见数（按立场）"))
-    body.append(_figure(charts.confidence(o), "图 2　置信度分布"))
-    body.append(_figure(charts.review_share(o), "图 3　各主题需人工复核的比例"))
-    body.append(_html_confidence(o))
+    body.append(_figure(charts.review_share(o), "图 2　各主题需人工复核的比例"))
+    if grouped:
+        body.append(_html_stance_by_group(report))
     h2("各主题特征词")
     body.append(_html_terms(o))
     h2("代表性意见")
@@ -357,7 +439,14 @@ def render_html(report: Report, title: str | None = None) -> str:
         body.append(_html_review(o.review))
     if o.errors:
         h2(f"无法分类的行（{o.errors} 条）")
-        body.append(_html_errors(o.error_rows))
+        body.append(_html_errors(o.error_rows[:MAX_HTML_REVIEW]))
+    if report.disagreements:
+        h2(f"人工修改后两列不一致的行（{num(len(report.disagreements))} 条）")
+        body.append(
+            '<p class="lead">这些行的 id 列（topic/stance）与中文列（topic_zh/stance_zh）不一致，'
+            "多为复核时只改了其中一列。本报告按中文列统计；请核对后把两列改成一致。</p>"
+        )
+        body.append(_html_disagreements(report))
     if grouped:
         h2(_groups_heading(report))
         body.append(_html_group_overview(report))
@@ -376,7 +465,7 @@ def render_html(report: Report, title: str | None = None) -> str:
             body.append(_html_review(section.review))
             if section.errors:
                 body.append(f"<h4>无法分类的行（{section.errors} 条）</h4>")
-                body.append(_html_errors(section.error_rows))
+                body.append(_html_errors(section.error_rows[:MAX_HTML_REVIEW]))
     notes = "".join(f"<li>{_e(note)}</li>" for note in NOTES)
     body.append(f'<div class="notes"><span class="label">说明</span><ol>{notes}</ol></div>')
     return (
@@ -493,6 +582,9 @@ class _Charts:
             for y, v in zip(positions, start, strict=True):
                 ax.text(v + max(top, 1) * 0.01, y, str(v), va="center", fontsize=8)
             ax.set_xlim(0, max(top, 1) * 1.1)
+            from matplotlib.ticker import MaxNLocator
+
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.set_xlabel("条数")
             ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=3, frameon=False)
 
@@ -524,6 +616,9 @@ class _Charts:
                 [*section.confidence["topic"].counts, *section.confidence["stance"].counts, 1]
             )
             ax.set_ylim(0, peak * 1.1)
+            from matplotlib.ticker import MaxNLocator
+
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncols=2, frameon=False)
 
         return self._render(draw, 6.3, 2.5, "置信度分布")
@@ -934,9 +1029,15 @@ def write_report(report: Report, path: str | os.PathLike[str], title: str | None
     ext = os.path.splitext(target)[1].lower()
     if ext not in REPORT_EXTENSIONS:
         shown = repr(ext) if ext else "（没有扩展名）"
+        pdf = (
+            "；要 PDF：先生成 .html，用浏览器打开，打印（Ctrl+P）→ 目标选“另存为 PDF”，纸张 A4 "
+            "(for PDF: open the .html report in a browser and print to PDF, A4)"
+            if ext == ".pdf"
+            else ""
+        )
         raise OutputError(
             f"{where(target)}不支持的报告格式 {shown} (unsupported report format)；"
-            f"可用 supported: {' '.join(REPORT_EXTENSIONS)}"
+            f"可用 supported: {' '.join(REPORT_EXTENSIONS)}{pdf}"
         )
     if report.source != ROWS_SOURCE and same_file(report.source, target):
         raise OutputError(

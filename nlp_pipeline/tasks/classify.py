@@ -297,6 +297,10 @@ def classify_file(
         columns, renames = output_columns(table.columns, headers)
         stream = table.rows()
         head = list(islice(stream, NOT_TEXT_SAMPLE))
+        for note in table.notes:  # columns dropped beyond the cap …
+            summary.warnings.append(note)
+            if warn:
+                warn(note)
         warning = not_text_warning(column, [r.values.get(column) for r in head if not r.error])
         if warning:
             summary.warnings.append(warning)
@@ -310,7 +314,19 @@ def classify_file(
                 pending.append(row)
                 yield None if row.error else row.values.get(column)
 
-        with open_writer(output_path, columns) as writer:
+        from nlp_pipeline.io.writers import XlsxLayout
+        from nlp_pipeline.model.format import read_meta
+
+        version = read_meta(model_dir).get("version") or Path(model_dir).name
+        confidences = ("topic_confidence", "stance_confidence")
+        layout = XlsxLayout(
+            text_columns=(renames.get(column, column),),
+            percent_columns=confidences
+            if headers == "id"
+            else tuple(ZH_HEADERS[c] for c in confidences),
+            keywords=f"opinions-model:{version}",
+        )
+        with open_writer(output_path, columns, layout=layout) as writer:
             buffer = []
             for result in classify_values(texts(), model_dir, jobs=jobs, chunk_rows=chunk_rows):
                 row = pending.popleft()

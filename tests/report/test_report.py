@@ -277,7 +277,8 @@ def test_html_is_self_contained_and_has_the_crosstab(classified):
     assert "<script" not in lowered
     assert "<title>测试&lt;报告&gt;</title>" in html
     assert "<svg" in html and "font-family" in html
-    assert html.count("<svg") == 3
+    assert html.count("<svg") == 2  # the chief's page has no confidence histogram
+    assert "置信度分布" not in html and "置信度区间" not in html
     ct = report.overall.crosstab
     for t, zh in TOPICS.items():
         cells = "".join(f'<td class="num">{ct.counts[t][s]}</td>' for s in STANCES)
@@ -573,11 +574,11 @@ def test_cli_empty_file_is_a_message_not_a_crash(opinions, tmp_path):
         (["--by", "派出所"], "派出所"),
     ],
 )
-def test_cli_errors(opinions, tmp_path, args, message):
+def test_cli_errors(opinions, tmp_path, monkeypatch, args, message):
     src = tmp_path / "c.jsonl"
     write_classified(src, make_rows())
-    with CliRunner().isolated_filesystem(temp_dir=tmp_path):
-        result = CliRunner().invoke(opinions, ["report", str(src), *args])
+    monkeypatch.chdir(tmp_path)  # -o r.pdf is relative (isolated_filesystem is deprecated)
+    result = CliRunner().invoke(opinions, ["report", str(src), *args])
     assert result.exit_code == 1
     assert message in result.output
 
