@@ -54,7 +54,7 @@ def triage(text: str | None, as_json: bool, model: str | None) -> None:
     if text is None:
         raise click.UsageError("请提供意见文本，或用 - 从标准输入读取 (give TEXT or -)")
     if text == "-":
-        text = sys.stdin.read()
+        text = _read_stdin_text()
     if not text.strip():
         raise click.UsageError("意见文本为空 (the text is empty)")
     pred = load_predictor(model).predict_one(text)
@@ -538,8 +538,40 @@ cli.add_command(report)
 cli.add_command(serve)
 
 
+def _read_stdin_text() -> str:
+    """Standard input decoded like an input file: BOM, else strict UTF-8, else GB18030."""
+    import io
+
+    from nlp_pipeline.io.encoding import detect_stream_encoding
+
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text-only stdin (some IDEs): already decoded
+        return sys.stdin.read()
+    data = stream.read()
+    encoding = detect_stream_encoding(io.BytesIO(data), None, name="<stdin>")
+    return data.decode(encoding)
+
+
+def _stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (``kill``, a service manager, a closed terminal session) unwinds like Ctrl+C.
+
+    Python's default is to die on the spot, leaving temporaries behind; raising SystemExit
+    instead runs every ``finally`` and ``with`` exit, which remove them.
+    """
+    import signal
+
+    def stop(signum: int, _frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    try:
+        signal.signal(signal.SIGTERM, stop)
+    except ValueError:  # not the main thread (embedded use): leave the default
+        pass
+
+
 def main() -> None:
     """Console-script entry point."""
+    _stop_cleanly_on_sigterm()
     cli(prog_name="opinions")
 
 

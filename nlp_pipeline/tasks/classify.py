@@ -301,6 +301,10 @@ def classify_file(
             summary.warnings.append(note)
             if warn:
                 warn(note)
+        for note in table.notes:  # columns dropped beyond the cap …
+            summary.warnings.append(note)
+            if warn:
+                warn(note)
         warning = not_text_warning(column, [r.values.get(column) for r in head if not r.error])
         if warning:
             summary.warnings.append(warning)

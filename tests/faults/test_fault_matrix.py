@@ -386,3 +386,36 @@ def test_print_matrix():
     """Not a check: prints the matrix measured by this module (pytest -s shows it)."""
     for (command, fault), outcome in sorted(MATRIX.items()):
         print(f"{command:15} {fault:9} {outcome}")
+
+
+@pytest.mark.parametrize("command", ["classify_csv", "classify_xlsx", "train"])
+def test_sigterm_cleans_up_at_once(world, tmp_path, command):
+    """SIGTERM unwinds like Ctrl+C: no temporary or pending file, not even until the next run."""
+    _reset_models(world)
+    before = _state(world)
+    out = tmp_path / "out"
+    out.mkdir()
+    argv = _argv(world, command, out)
+    if command.startswith("classify"):
+        argv = [a if a != "1" else "2" for a in argv]  # --jobs 2: workers too
+    started = time.perf_counter()
+    assert _run(world, argv).returncode == 0
+    duration = time.perf_counter() - started
+    _reset_models(world)
+    shutil.rmtree(out)
+    out.mkdir()
+    child = subprocess.Popen(
+        [PY, "-m", "nlp_pipeline", *argv], env=world["env"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    time.sleep(duration * 0.6)
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode in (0, 128 + signal.SIGTERM), stderr
+    assert "Traceback" not in stderr, stderr
+    assert not _strays(out, world["models"], world["corpus"])
+    if child.returncode:
+        assert _state(world) == before
+        assert not [p for p in out.iterdir()]
+    MATRIX[(command, "SIGTERM")] = f"ok (exit {child.returncode})"
+    _reset_models(world)
