@@ -27,7 +27,24 @@ Examples / 示例:
 """
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+INTERRUPTED = "已中断，未写出文件 (interrupted; no output was written)"
+
+
+class _Group(click.Group):
+    """Ctrl-C ends a command with a Chinese message and exit status 130, no traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            import warnings
+
+            warnings.filterwarnings("ignore")  # worker pools shutting down say nothing more
+            click.echo(f"\n{INTERRUPTED}", err=True)
+            ctx.exit(130)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="opinions")
 def cli() -> None:
     """opinions — 群众意见分类 triage of citizens' opinions for public-security bureaus.

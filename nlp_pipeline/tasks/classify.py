@@ -12,6 +12,7 @@ import os
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import chain, islice
 from pathlib import Path
@@ -39,6 +40,7 @@ def _predictor_for(model_dir: str, key: str):
     """
     predictor = _worker_predictors.get((model_dir, key))
     if predictor is None:
+        _ignore_ctrl_c_in_workers()
         from nlp_pipeline.model.predictor import Predictor
         from nlp_pipeline.text.segment import warm_up
 
@@ -48,6 +50,32 @@ def _predictor_for(model_dir: str, key: str):
             del _worker_predictors[stale]
         _worker_predictors[(model_dir, key)] = predictor
     return predictor
+
+
+def _ignore_ctrl_c_in_workers() -> None:
+    """Ctrl-C reaches every process of the terminal; only the main one handles it (cleanly)."""
+    import multiprocessing
+    import signal
+
+    if multiprocessing.parent_process() is not None:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+@contextmanager
+def _workers_ignore_ctrl_c() -> Iterator[None]:
+    """Start the worker processes with Ctrl-C ignored (inherited), so only the main process
+    reacts to it — cleanly, with one message — not every worker with a traceback."""
+    import signal
+
+    try:
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    except ValueError:  # not the main thread
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def _empty_result(error: str) -> dict:
@@ -131,8 +159,25 @@ def classify_values(
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")
-    for results in parallel(delayed(classify_chunk)(model_dir, c, key) for c in chunks):
-        yield from map(_as_record, results)
+    with _workers_ignore_ctrl_c():
+        results_of = parallel(delayed(classify_chunk)(model_dir, c, key) for c in chunks)
+    try:
+        for results in results_of:
+            yield from map(_as_record, results)
+    except BaseException:  # Ctrl-C, an error while writing, the consumer stopping early
+        _quiet_pool_shutdown()
+        results_of.close()
+        raise
+
+
+def _quiet_pool_shutdown() -> None:
+    """A pool stopped early reports cancelled tasks at length; the user only needs one line."""
+    import logging
+    import warnings
+
+    warnings.filterwarnings("ignore", module="joblib")
+    for name in ("concurrent.futures", "joblib", "loky"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def classify_texts(
@@ -301,10 +346,6 @@ def classify_file(
             summary.warnings.append(note)
             if warn:
                 warn(note)
-        for note in table.notes:  # columns dropped beyond the cap …
-            summary.warnings.append(note)
-            if warn:
-                warn(note)
         warning = not_text_warning(column, [r.values.get(column) for r in head if not r.error])
         if warning:
             summary.warnings.append(warning)
@@ -318,6 +359,7 @@ def classify_file(
                 pending.append(row)
                 yield None if row.error else row.values.get(column)
 
+        from nlp_pipeline.io.locks import output_lock
         from nlp_pipeline.io.writers import XlsxLayout
         from nlp_pipeline.model.format import read_meta
 
@@ -330,7 +372,7 @@ def classify_file(
             else tuple(ZH_HEADERS[c] for c in confidences),
             keywords=f"opinions-model:{version}",
         )
-        with open_writer(output_path, columns, layout=layout) as writer:
+        with output_lock(output_path), open_writer(output_path, columns, layout=layout) as writer:
             buffer = []
             for result in classify_values(texts(), model_dir, jobs=jobs, chunk_rows=chunk_rows):
                 row = pending.popleft()
