@@ -54,3 +54,19 @@ def test_short_guide_in_taxonomy_follows_docs_labels_md():
     doc_rules = re.findall(r"^(\d+)\. ", guide, re.M)
     short_rules = [m.group(1) for line in GUIDE_RULES if (m := re.match(r"(\d+)\. ", line))]
     assert short_rules == doc_rules
+
+
+def test_readme_states_the_feature_ngram_ranges_of_the_config():
+    import re
+
+    from nlp_pipeline.training.config import FeatureConfig
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    claim = re.search(r"word \(1–(\d)-gram\) and character \((\d)–(\d)-gram\)", readme)
+    assert claim, "README no longer states the n-gram ranges where this test looks"
+    cfg = FeatureConfig()
+    assert tuple(map(int, claim.groups())) == (
+        cfg.word_ngram_max,
+        cfg.char_ngram_min,
+        cfg.char_ngram_max,
+    )
