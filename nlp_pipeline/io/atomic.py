@@ -120,7 +120,10 @@ def atomic_write(path: str | os.PathLike[str], write: Callable[[str], None]) -> 
         raise write_error(final, exc) from exc
     finally:
         if os.path.exists(temp):
-            os.remove(temp)
+            try:
+                os.remove(temp)
+            except OSError:
+                pass  # the error that brought us here is the one to report
 
 
 def write_text_atomic(path: str | os.PathLike[str], text: str, encoding: str = "utf-8") -> None:

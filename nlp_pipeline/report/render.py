@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nlp_pipeline.errors import OutputError, where
+from nlp_pipeline.io.atomic import atomic_write, write_text_atomic
 from nlp_pipeline.report.compute import ROWS_SOURCE, Comment, Report, Section
 from nlp_pipeline.taxonomy import STANCES, TOPICS
 from nlp_pipeline.text.normalize import mask_for_display
@@ -973,48 +974,11 @@ def write_xlsx(report: Report, path: str | os.PathLike[str], title: str | None =
             sheet.auto_filter.ref = sheet.dimensions
     from nlp_pipeline.io.xlsx_guard import save_workbook
 
-    _atomic_write(path, lambda temp: save_workbook(workbook, temp))
+    atomic_write(path, lambda temp: save_workbook(workbook, temp))
 
 
 # ---------------------------------------------------------------------------------------
 # Files
-
-
-def _atomic_write(path: str | os.PathLike[str], write: Callable[[str], None]) -> None:
-    """Write through a temporary file in the target folder, then rename it into place."""
-    final = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(final))
-    if not os.path.isdir(folder):
-        raise OutputError(f"{where(final)}文件夹不存在 (the folder {folder} does not exist)")
-    if os.path.isdir(final):
-        raise OutputError(f"{where(final)}这是一个文件夹，不能作为输出文件 (is a folder)")
-    from nlp_pipeline.io.atomic import temp_name
-
-    temp = temp_name(final)
-    try:
-        write(temp)
-        os.replace(temp, final)
-    except PermissionError as exc:
-        raise OutputError(
-            f"{where(final)}没有写入权限，或文件正在 Excel/浏览器中打开，请关闭后重试 "
-            f"(permission denied — is the file open in another program?): {exc.strerror or exc}"
-        ) from exc
-    except OSError as exc:
-        raise OutputError(f"{where(final)}无法写入 (cannot write): {exc.strerror or exc}") from exc
-    finally:
-        if os.path.exists(temp):
-            try:
-                os.unlink(temp)
-            except OSError:
-                pass
-
-
-def _write_text(path: str | os.PathLike[str], text: str) -> None:
-    def write(temp: str) -> None:
-        with open(temp, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-
-    _atomic_write(path, write)
 
 
 def write_report(report: Report, path: str | os.PathLike[str], title: str | None = None) -> str:
@@ -1047,7 +1011,7 @@ def write_report(report: Report, path: str | os.PathLike[str], title: str | None
         write_xlsx(report, target, title)
         return "xlsx"
     if ext == ".md":
-        _write_text(target, render_markdown(report, title))
+        write_text_atomic(target, render_markdown(report, title))
         return "md"
-    _write_text(target, render_html(report, title))
+    write_text_atomic(target, render_html(report, title))
     return "html"
