@@ -47,6 +47,9 @@ def create_app(config: ServeConfig) -> Flask:
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.extensions["opinions"] = config
+    # What a signed-in session carries: tied to this token and this workspace's secret,
+    # and revealing nothing about the token.
+    auth_marker = security.hash_token(f"{secret}:{config.token_hash}")
     app.jinja_env.autoescape = True  # every template, whatever its extension
 
     @app.before_request
@@ -58,7 +61,7 @@ def create_app(config: ServeConfig) -> Flask:
             if presented is not None:
                 if not security.token_matches(presented, config.token_hash):
                     abort(401, "访问令牌不正确 (wrong access token)")
-                session["auth"] = config.token_hash[:16]
+                session["auth"] = auth_marker
                 session.setdefault("csrf", secrets.token_urlsafe(32))
                 args = [(k, v) for k, v in request.args.items(multi=True) if k != "token"]
                 return redirect(request.path + ("?" + urlencode(args) if args else ""))
@@ -67,7 +70,7 @@ def create_app(config: ServeConfig) -> Flask:
                 bearer[7:], config.token_hash
             ):
                 pass
-            elif session.get("auth") != config.token_hash[:16]:
+            elif not security.csrf_matches(session.get("auth"), auth_marker):
                 abort(401, "需要访问令牌：请使用启动时显示的网址 (access token required)")
         if request.method not in security.SAFE_METHODS:
             presented = request.headers.get("X-CSRF-Token")

@@ -28,6 +28,8 @@ KINDS = ("classify", "export", "retrain")
 ACTIVE = ("queued", "running")
 POLL_SECONDS = 0.3
 PROGRESS_EVERY = 0.25  # seconds between progress writes
+HEARTBEAT_SECONDS = 5.0
+STALE_SECONDS = 60.0  # a running job with no heartbeat for this long lost its worker
 
 
 def new_id() -> str:
@@ -98,15 +100,48 @@ def claim(conn: sqlite3.Connection) -> dict | None:
     return get(conn, row["id"]) if row is not None else None
 
 
-def fail_interrupted(conn: sqlite3.Connection) -> int:
-    """Jobs left running by a server that stopped: mark them failed (at start-up)."""
+def fail_interrupted(conn: sqlite3.Connection, stale_seconds: float = STALE_SECONDS) -> int:
+    """Running jobs whose worker stopped beating (a stopped server, a killed worker): failed.
+
+    Called at start-up and by idle workers. A live worker beats every
+    ``HEARTBEAT_SECONDS`` whatever its job is doing, so another server's jobs on the same
+    workspace are left alone.
+    """
     cur = conn.execute(
         "UPDATE jobs SET status = 'failed', finished = ?,"
-        " error = '服务已重启，任务中断，请重新提交 (interrupted by a restart)'"
-        " WHERE status = 'running'",
-        (db.now(),),
+        " error = '任务中断（服务已停止或重启），请重新提交 (interrupted: the worker stopped)'"
+        " WHERE status = 'running' AND COALESCE(heartbeat, started, 0) < ?",
+        (db.now(), db.now() - stale_seconds),
     )
     return cur.rowcount
+
+
+class Heartbeat:
+    """A thread that marks a running job alive while the library call works."""
+
+    def __init__(self, path, job_id: str) -> None:
+        import threading
+
+        self.path = path
+        self.job_id = job_id
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._beat, daemon=True)
+
+    def _beat(self) -> None:
+        conn = db.connect(self.path)
+        try:
+            while not self.stop.wait(HEARTBEAT_SECONDS):
+                conn.execute("UPDATE jobs SET heartbeat = ? WHERE id = ?", (db.now(), self.job_id))
+        finally:
+            conn.close()
+
+    def __enter__(self) -> Heartbeat:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.stop.set()
+        self.thread.join()
 
 
 class Reporter:
@@ -148,12 +183,13 @@ def run(conn: sqlite3.Connection, config: ServeConfig, job: dict) -> None:
 
     reporter = Reporter(conn, job["id"])
     try:
-        if job["kind"] == "classify":
-            result = results.run_classify(conn, config, job, reporter)
-        elif job["kind"] == "export":
-            result = results.run_export(conn, config, job, reporter)
-        else:
-            result = run_retrain(conn, config, job, reporter)
+        with Heartbeat(config.db_path, job["id"]):
+            if job["kind"] == "classify":
+                result = results.run_classify(conn, config, job, reporter)
+            elif job["kind"] == "export":
+                result = results.run_export(conn, config, job, reporter)
+            else:
+                result = run_retrain(conn, config, job, reporter)
     except OpinionsError as exc:
         _finish(conn, job["id"], "failed", error=str(exc))
     except Exception as exc:  # noqa: BLE001 - a job must end with a message, not vanish
@@ -186,14 +222,20 @@ def run_retrain(conn, config: ServeConfig, job: dict, reporter: Reporter) -> dic
     if n == 0:
         raise OpinionsError("还没有保存的更正，请先在“复核”页标注 (no corrections saved yet)")
     reporter.say(f"导出更正 {n} 条 exported {n} corrections")
-    outcome = retrain(
-        [labels],
-        corpus_dir=config.corpus_dir,
-        promote=False,
-        skip_invalid=bool(job["params"].get("skip_invalid")),
-        progress=reporter.say,
-    )
-    return outcome_dict(outcome)
+    shown = "人工更正 (the saved corrections)"  # row numbers are those of the labels export
+    try:
+        outcome = retrain(
+            [labels],
+            corpus_dir=config.corpus_dir,
+            promote=False,
+            skip_invalid=bool(job["params"].get("skip_invalid")),
+            progress=reporter.say,
+        )
+    except OpinionsError as exc:
+        raise type(exc)(str(exc).replace(str(labels), shown)) from None
+    result = outcome_dict(outcome)
+    result["issues"] = [i.replace(str(labels), shown) for i in result["issues"]]
+    return result
 
 
 def outcome_dict(outcome) -> dict:
@@ -225,6 +267,7 @@ def worker_main(config: ServeConfig, parent_pid: int | None = None) -> None:
     while parent_pid is None or _alive(parent_pid):
         job = claim(conn)
         if job is None:
+            fail_interrupted(conn)
             time.sleep(POLL_SECONDS)
             continue
         run(conn, config, job)

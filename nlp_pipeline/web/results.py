@@ -473,6 +473,8 @@ def write_report_file(conn, job: dict, path: Path, by: str | None) -> None:
     report = compute_report(
         effective_rows(conn, job["id"]), by=by, text_column=job["result"]["text_column"]
     )
+    if hasattr(report, "model_version"):  # a file records it; rows need telling
+        report.model_version = job["result"].get("model_version")
     title = f"{Path(job['result']['upload_name']).stem} 群众意见分类报告"
     write_report(report, path, title=title)
 

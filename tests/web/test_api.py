@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import sqlite3
 import time
 
@@ -12,7 +13,16 @@ import pytest
 
 from nlp_pipeline.web import jobs, results
 
-from .conftest import HOSTILE, TOWNS, classify, csrf_of, download, sheet_texts, upload
+from .conftest import (
+    HOSTILE,
+    TOWNS,
+    classify,
+    csrf_of,
+    download,
+    sheet_texts,
+    upload,
+    write_sheet,
+)
 
 N = len(sheet_texts())
 
@@ -235,6 +245,7 @@ def test_report_downloads(client, web_config, sheet):
     assert html.status_code == 200 and html.mimetype == "text/html"
     assert not html.headers["Content-Disposition"].startswith("attachment")  # opens in a tab
     assert "意见汇总 群众意见分类报告" in html.get_data(as_text=True)
+    assert re.search("模型版本[:：]small", html.get_data(as_text=True))
     for kind in ("report.md", "report.xlsx"):
         response = download(client, web_config, f"/jobs/{job_id}/files/{kind}")
         assert response.headers["Content-Disposition"].startswith("attachment"), kind
@@ -364,7 +375,7 @@ def test_retrain_without_corrections_fails_with_a_message(client, web_config):
 
 
 def test_second_training_gets_the_lock_message(client, web_config, sheet, models_root):
-    from nlp_pipeline.model.registry import training_lock
+    from nlp_pipeline.training.lock import training_lock
 
     correct_some(client, web_config, sheet, n=1)
     response = client.post("/models/retrain", data={"csrf_token": csrf_of(client)})
@@ -418,3 +429,29 @@ def test_paging_stays_fast_at_100000_rows(web_config):
         rows, total = results.query_rows(conn, job, **query)
         assert time.perf_counter() - started < 1.0, query
         assert rows and total
+
+
+def test_a_correction_of_a_test_split_text_stops_the_training_as_in_the_cli(
+    client, web_config, tmp_path, corpus_copy
+):
+    frozen = json.loads((corpus_copy / "test.jsonl").read_text(encoding="utf-8").splitlines()[0])
+    path = write_sheet(tmp_path / "in.xlsx", [frozen["text"], "交警辛苦了"])
+    job_id = classify(client, web_config, path)
+    token = csrf_of(client)
+    client.post(
+        f"/api/jobs/{job_id}/rows/1/label",
+        json={"topic": frozen["topic"], "stance": frozen["stance"]},
+        headers={"X-CSRF-Token": token},
+    )
+    response = client.post("/models/retrain", data={"csrf_token": token})
+    train_id = response.headers["Location"].rsplit("/", 1)[-1]
+    jobs.run_pending(web_config)
+    status = client.get(f"/api/jobs/{train_id}").get_json()
+    assert status["status"] == "failed" and "冻结的测试集" in status["error"]
+    assert "人工更正" in status["error"] and str(web_config.home) not in status["error"]
+    page = client.get(f"/jobs/{train_id}").get_data(as_text=True)
+    assert f"/jobs/{train_id}/labels.xlsx" in page
+    labels = client.get(f"/jobs/{train_id}/labels.xlsx")
+    assert labels.headers["Content-Disposition"].startswith("attachment")
+    assert read_xlsx(labels.data)[0]["text"] == frozen["text"]
+    assert client.get(f"/jobs/{job_id}/labels.xlsx").status_code == 404

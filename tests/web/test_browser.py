@@ -334,7 +334,7 @@ def test_drag_and_drop_and_the_upload_limit_in_chromium(server, browser):
     page = opener.open(server + "/classify").read().decode()
     token = re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
 
-    def post(size: int):
+    def post(size: int) -> urllib.error.URLError:
         request = urllib.request.Request(
             server + "/uploads",
             data=b"x" * size,
@@ -345,11 +345,15 @@ def test_drag_and_drop_and_the_upload_limit_in_chromium(server, browser):
             },
             method="POST",
         )
-        with pytest.raises(urllib.error.HTTPError) as refused:
+        with pytest.raises(urllib.error.URLError) as refused:
             opener.open(request)
         return refused.value
 
     over = post(3 * 1024 * 1024 // 2)  # the app's message
     assert over.code == 413 and "1 MB" in json.loads(over.read().decode())["error"]
-    # far over: waitress refuses it before reading the body (the page says the same message)
-    assert post(3 * 1024 * 1024).code == 413
+    # Far over: waitress answers 413 from the headers and closes the connection without
+    # reading the body, so the client sees the 413 or, still sending, a broken pipe.
+    far = post(3 * 1024 * 1024)
+    assert getattr(far, "code", None) == 413 or isinstance(
+        far.reason, (BrokenPipeError, ConnectionResetError)
+    ), far

@@ -81,6 +81,17 @@ def test_the_right_token_signs_in_once(guarded):
     assert other.get("/one", headers={"Authorization": "Bearer right-token"}).status_code == 200
 
 
+def test_a_session_signed_in_with_an_old_token_is_refused_after_a_restart(guarded, web_config):
+    client = guarded.test_client()
+    client.get("/classify?token=right-token")
+    cookie = client.get_cookie("opinions_session").value
+    web_config.token_hash = security.hash_token("new-token")
+    restarted = create_app(web_config).test_client()
+    restarted.set_cookie("opinions_session", cookie)
+    assert restarted.get("/classify").status_code == 401
+    assert "right-token" not in cookie and security.hash_token("right-token")[:16] not in cookie
+
+
 def test_token_comparison_is_constant_time(guarded, monkeypatch):
     calls = []
     real = security.hmac.compare_digest

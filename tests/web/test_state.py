@@ -53,12 +53,25 @@ def test_settings_are_created_once(tmp_path):
     assert db.setting(conn, "k", lambda: "two") == first == "one"
 
 
-def test_running_jobs_of_a_stopped_server_are_marked_interrupted(tmp_path):
+def test_running_jobs_whose_worker_stopped_are_marked_interrupted(tmp_path):
     conn = db.connect(tmp_path / "x.sqlite3")
     job_id = jobs.create(conn, "classify", {})
     assert jobs.claim(conn)["id"] == job_id
+    assert jobs.fail_interrupted(conn) == 0  # beating: another server's job, left alone
+    conn.execute("UPDATE jobs SET heartbeat = heartbeat - ? WHERE id = ?", (61, job_id))
     assert jobs.fail_interrupted(conn) == 1
     assert "中断" in jobs.get(conn, job_id)["error"]
+
+
+def test_a_running_job_beats_while_the_library_works(tmp_path, monkeypatch):
+    monkeypatch.setattr(jobs, "HEARTBEAT_SECONDS", 0.05)
+    conn = db.connect(tmp_path / "x.sqlite3")
+    job_id = jobs.create(conn, "classify", {})
+    jobs.claim(conn)
+    conn.execute("UPDATE jobs SET heartbeat = 0 WHERE id = ?", (job_id,))
+    with jobs.Heartbeat(tmp_path / "x.sqlite3", job_id):
+        time.sleep(0.3)
+    assert jobs.get(conn, job_id)["heartbeat"] > time.time() - 5
 
 
 def test_two_jobs_run_at_once_in_two_worker_processes(client, web_config, tmp_path):

@@ -93,6 +93,21 @@ def use_version():
     return redirect(url_for("models.models_page"), code=303)
 
 
+@bp.get("/jobs/<hexid:job_id>/labels.xlsx")
+def training_labels(job_id: str):
+    """The corrections exactly as a training read them (its messages cite their rows)."""
+    from flask import send_file
+
+    from nlp_pipeline.web import jobs as jobs_module
+    from nlp_pipeline.web.app import config
+
+    job = jobs_module.get(conn(), job_id)
+    path = config().folder("labels") / f"{job_id}.xlsx"
+    if job is None or job["kind"] != "retrain" or not path.is_file():
+        abort(404, "没有这个训练的标注文件 (no such file)")
+    return send_file(path, as_attachment=True, download_name="人工更正_训练用.xlsx", max_age=0)
+
+
 def retrain_page(job: dict):
     from nlp_pipeline.model.registry import current_version
 
