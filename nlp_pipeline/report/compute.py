@@ -23,7 +23,9 @@ Decisions worth knowing:
   prior (Monroe, Colaresi & Quinn 2008, "Fightin' Words"): each topic against all the
   others, the prior being the whole section's word counts. Counts are numbers of comments
   containing the word (a word repeated in one comment counts once), so one long letter
-  cannot dominate a topic.
+  cannot dominate a topic. A term needs ``MIN_TERM_COUNT`` comments and a z above
+  ``MIN_TERM_Z``; generic words (因为、很多、一家、两个 …) never count, and two-word phrases
+  as written (加强巡逻) compete with single words — a word inside a chosen phrase is skipped.
 * With ``by``, every row belongs to exactly one group (blank values to ``BLANK_GROUP``), so
   the group sections add up to the overall one.
 * **Human corrections**: a reviewer corrects a label in the classified file, in the Chinese
@@ -70,6 +72,21 @@ CONFIDENCE_EDGES = [round(i / 10, 1) for i in range(11)]
 """Histogram bin edges 0.0, 0.1, … 1.0; the last bin includes 1.0."""
 MIN_TERM_COUNT = 2
 """A characteristic term must occur in at least this many comments of its topic."""
+MIN_TERM_Z = 0.0
+"""…and be more typical of its topic than of the others (log-odds z above this)."""
+GENERIC_TERMS = frozenset(
+    "因为 所以 但是 而且 如果 虽然 还是 就是 已经 现在 非常 很多 许多 一些 一下 一点 一家 "
+    "一起 什么 怎么 为什么 这个 那个 这些 那些 这样 那样 这么 那么 这里 那里 我们 你们 他们 "
+    "大家 自己 时候 没有 可以 能够 需要 问题 情况 方面 进行 有关 相关 一直 经常 总是 特别 "
+    "比较 真的 其实 然后 还有 以及 或者 不是 不能 不会 之后 以后 之前 以前 今年 去年 有人 "
+    "有些 还要 希望 感觉 觉得 知道 看到 出现 发现 东西 地方 事情 时间 谢谢 您好".split()
+)
+"""Words any comment may use: never shown as characteristic, whatever their score."""
+_COUNTED = re.compile(
+    r"^[一二两三四五六七八九十几百千万半每这那哪某各多好第]+"
+    r"[个位家次件条天年月日号只辆名种些点回趟遍样块元岁分钟小时周]?$"
+)
+MAX_PHRASE_CHARS = 8
 MIN_EXAMPLE_CHARS = 12
 MAX_EXAMPLE_CHARS = 160
 """Representative comments are preferably this long: quotable, yet saying something."""
@@ -316,10 +333,23 @@ def characteristic_terms(
                 continue
             delta = math.log((yk + aw) / rest_k) - math.log((yr + aw) / rest_r)
             z = delta / math.sqrt(1 / (yk + aw) + 1 / (yr + aw))
-            if z > 0:
+            if z > MIN_TERM_Z:
                 scored.append(Term(word, yk, round(z, 3)))
-        scored.sort(key=lambda t: (-t.score, -t.count, t.term))
-        out[topic] = scored[:top]
+        scored.sort(key=lambda t: (-t.score, -t.count, -len(t.term), t.term))
+        chosen: list[Term] = []
+        for term in scored:
+            overlap = [k for k in chosen if term.term in k.term or k.term in term.term]
+            if overlap:
+                # A phrase that holds a chosen word replaces it when at least half of that
+                # word's comments say it this way (加强巡逻 rather than 巡逻); else skipped.
+                word = overlap[0]
+                if len(overlap) == 1 and word.term in term.term and 2 * term.count >= word.count:
+                    chosen[chosen.index(word)] = term
+                continue
+            if len(chosen) < top:
+                chosen.append(term)
+        chosen.sort(key=lambda t: (-t.score, -t.count, -len(t.term), t.term))
+        out[topic] = chosen
     return out
 
 
@@ -477,7 +507,7 @@ def _compute(
                     values.get(field_of["stance_confidence"]), location
                 )
                 comment.needs_review = parse_bool(values.get(field_of["needs_review"]), location)
-                words = {w for w in tokenize(text) if _is_term(w)} if text else set()
+                words = _terms(tokenize(text), text) if text else set()
         comment.error = error
         overall.add(comment, words)
         if group is not None:
@@ -572,9 +602,30 @@ def _shorten(text: str) -> str:
     return text if len(text) <= MAX_SHOWN_CHARS else text[: MAX_SHOWN_CHARS - 1] + "…"
 
 
+def _terms(tokens: list[str], text: str) -> set[str]:
+    """Words worth showing, and the two-word phrases people wrote (加强巡逻, 电动车被盗)."""
+    out = {w for w in tokens if _is_term(w)}
+    for a, b in zip(tokens, tokens[1:], strict=False):
+        phrase = a + b
+        if (
+            len(phrase) <= MAX_PHRASE_CHARS
+            and (_is_term(a) or _is_term(b))
+            and len(a) + len(b) >= 3
+            and phrase in text
+        ):
+            out.add(phrase)
+    return out
+
+
 def _is_term(word: str) -> bool:
-    """Words worth showing: two characters or more, not a bare number."""
-    return len(word) >= 2 and not word.replace(".", "").isdigit()
+    """Words worth showing: two characters or more, not a number, not a generic word."""
+    return (
+        len(word) >= 2
+        and not word.replace(".", "").isdigit()
+        and word not in GENERIC_TERMS
+        and not _COUNTED.match(word)
+        and not word.startswith("〈")  # a masked phone number is not a topic's word
+    )
 
 
 def _share(part: int, whole: int) -> float:

@@ -146,3 +146,25 @@ def test_classified_xlsx_records_the_model_version(default_model, tmp_path, head
     result = CliRunner().invoke(cli, ["classify", str(src), "-o", str(out), "--headers", headers])
     assert result.exit_code == 0, result.output
     assert compute_report(out).model_version == "small"
+
+
+def test_characteristic_words_skip_generic_words_and_show_phrases():
+    generic = "因为很多人说一家两个"
+    texts = {
+        "public_order": [f"{generic}，晚上小区里电动车被盗，希望加强巡逻" for _ in range(5)],
+        "traffic": [f"{generic}，路口红绿灯坏了，交警来疏导交通" for _ in range(5)],
+    }
+    rows = [
+        {"text": t, "topic": topic, "stance": "suggestion", "topic_confidence": 0.9}
+        | {"stance_confidence": 0.9, "needs_review": False, "error": ""}
+        for topic, items in texts.items()
+        for t in items
+    ]
+    shown = {
+        topic: [t.term for t in terms]
+        for topic, terms in compute_report(rows, top_terms=8).overall.terms.items()
+    }
+    for words in shown.values():
+        assert not {"因为", "很多", "一家", "两个"} & set(words)
+    assert any(len(w) >= 4 for w in shown["public_order"])  # a phrase as people wrote it
+    assert not any(a != b and a in b for a in shown["traffic"] for b in shown["traffic"])
