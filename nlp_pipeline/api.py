@@ -52,8 +52,9 @@ def evaluate(
 ) -> dict:
     """Metrics of a model on a labelled file (.jsonl .csv .tsv .xlsx): a flat, named dict.
 
-    Keys include ``eval_topic_macro_f1``, ``eval_stance_macro_f1``, per-class ``details``
-    and the ``review`` routing at the model's thresholds.
+    Keys include ``model`` (the version evaluated), ``eval_topic_macro_f1``,
+    ``eval_stance_macro_f1``, per-class ``details`` and the ``review`` routing at the
+    model's thresholds. ``opinions evaluate`` prints this dict.
     """
     from nlp_pipeline.data.labelled import read_labelled
     from nlp_pipeline.errors import InputError
@@ -64,7 +65,8 @@ def evaluate(
     if not records:
         raise InputError(f"{data}: 没有可评估的记录 (no labelled records)")
     preds = predictor.predict([r.text for r in records])
-    return evaluate_predictions(records, preds, predictor.thresholds, prefix="eval")
+    result = evaluate_predictions(records, preds, predictor.thresholds, prefix="eval")
+    return {"model": predictor.version, **result}
 
 
 def train(

@@ -1,0 +1,109 @@
+"""``opinions models`` (list, use, show versions) and ``opinions workspace`` (where state lives)."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from nlp_pipeline.cli.common import echo_err, handle_errors
+
+
+@click.group(invoke_without_command=True)
+@click.pass_context
+@handle_errors
+def models(ctx: click.Context) -> None:
+    """List model versions and switch the default 模型版本管理.
+
+    \b
+    Examples:
+      opinions models                  # list versions, * marks the default
+      opinions models show default
+      opinions models use 20261127-153012-3fa9c2e   # switch / roll back
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    from nlp_pipeline.model.registry import list_versions, models_root
+
+    versions = list_versions()
+    echo_err(f"模型目录 models folder: {models_root()}")
+    if not versions:
+        click.echo(f"没有模型 (no models in {models_root()})")
+        return
+    click.echo(
+        f"{'':2}{'version':<28}{'n_train':>8}{'topic F1':>10}{'stance F1':>11}{'coverage':>10}  parent"
+    )
+    for v in versions:
+        m = v["metrics"]
+
+        def num(key: str, m: dict = m) -> str:
+            return f"{m[key]:.3f}" if isinstance(m.get(key), (int, float)) else "—"
+
+        click.echo(
+            f"{'*' if v['default'] else ' ':2}{v['version']:<28}{v['n_train'] or '—':>8}"
+            f"{num('test_topic_macro_f1'):>10}{num('test_stance_macro_f1'):>11}"
+            f"{num('test_review_coverage'):>10}  {v['parent'] or '—'}"
+        )
+
+
+@models.command("use")
+@click.argument("version")
+@handle_errors
+def models_use(version: str) -> None:
+    """Make VERSION the default model 切换默认模型 (atomic switch; use it to roll back).
+
+    \b
+    Example:  opinions models use default
+    """
+    from nlp_pipeline.model.predictor import Predictor
+    from nlp_pipeline.model.registry import set_current, version_dir
+
+    Predictor(version_dir(version))  # refuse to switch to a broken or tampered model
+    set_current(version)
+    click.echo(f"默认模型已切换为 default model is now: {version}")
+
+
+@models.command("show")
+@click.argument("version", required=False)
+@handle_errors
+def models_show(version: str | None) -> None:
+    """Show a version's meta.json 查看模型信息 (default: the current default model).
+
+    \b
+    Example:  opinions models show default
+    """
+    from nlp_pipeline.model.format import read_meta
+    from nlp_pipeline.model.registry import resolve_model
+
+    meta = read_meta(resolve_model(version))
+    meta.pop("metrics_detail", None)
+    click.echo(json.dumps(meta, ensure_ascii=False, indent=2))
+
+
+@click.command("workspace")
+@click.option("--json", "as_json", is_flag=True, help="输出 JSON (machine-readable output).")
+@handle_errors
+def workspace_cmd(as_json: bool) -> None:
+    """Show where models, labels and data live 显示工作区位置.
+
+    The workspace is $OPINIONS_HOME, else the platform's per-user data folder (a source
+    checkout uses itself). The shipped model and base corpus are read-only.
+
+    \b
+    Example:  opinions workspace
+    """
+    from nlp_pipeline.workspace import locations
+
+    locs = locations()
+    if as_json:
+        click.echo(
+            json.dumps(
+                {loc.name: str(loc.path) if loc.path else None for loc in locs},
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
+        return
+    for loc in locs:
+        state = "" if loc.exists else "  (尚未创建 not created yet)"
+        click.echo(f"{loc.name:<15}{loc.path or '—'}{state}\n{'':15}{loc.note}")
