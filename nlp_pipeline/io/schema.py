@@ -28,3 +28,13 @@ ZH_HEADERS = {
 }
 """``--headers zh``: the Chinese output columns (ids dropped, yes/no as 是/否)."""
 YES, NO = "是", "否"
+LABEL_COLUMNS = {
+    head: (f"{head}_zh", ZH_HEADERS[f"{head}_zh"], head) for head in ("topic", "stance")
+}
+"""Columns holding each head's label in a classified file (``--headers id`` or ``zh``), the
+one that wins a disagreement first: the Chinese name a person reads and corrects."""
+FIELD_ALIASES = {
+    name: (name, ZH_HEADERS[name])
+    for name in ("topic_confidence", "stance_confidence", "needs_review", "no_opinion", "error")
+}
+"""``--headers id`` and ``--headers zh`` names of the other output fields."""

@@ -48,24 +48,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import asdict, dataclass, field
 
 from nlp_pipeline.errors import InputError, LabelError, where
-from nlp_pipeline.io.schema import OUTPUT_FIELDS
+from nlp_pipeline.io.schema import FIELD_ALIASES, LABEL_COLUMNS, OUTPUT_FIELDS
 from nlp_pipeline.io.writers import restore_formula
 from nlp_pipeline.taxonomy import STANCES, TOPICS, parse_label
 
 REQUIRED_COLUMNS = ("topic", "stance")
-LABEL_COLUMNS = {
-    "topic": ("topic_zh", "主题", "topic"),
-    "stance": ("stance_zh", "立场", "stance"),
-}
-"""Columns holding each head's label, the one that wins a disagreement first."""
-FIELD_ALIASES = {
-    "topic_confidence": ("topic_confidence", "主题置信度"),
-    "stance_confidence": ("stance_confidence", "立场置信度"),
-    "needs_review": ("needs_review", "需人工复核"),
-    "no_opinion": ("no_opinion", "无实质意见"),
-    "error": ("error", "错误说明"),
-}
-"""``--headers id`` and ``--headers zh`` names of the other output fields."""
 DATE_COLUMN_WORDS = ("日期", "时间", "date", "time")
 _DATE_TEXT = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
 CONFIDENCE_EDGES = [round(i / 10, 1) for i in range(11)]

@@ -32,3 +32,20 @@ def test_restore_undoes_neutralize(prefix):
 @pytest.mark.parametrize("value", ["'quoted by the citizen", "'", "plain", "", None, 3])
 def test_restore_leaves_other_values_alone(value):
     assert restore_formula(value) == value
+
+
+def test_every_chinese_header_is_read_back_by_the_report_and_the_label_reader():
+    """--headers zh names are defined once (ZH_HEADERS); the readers' column lists derive
+    from it or must contain it."""
+    from nlp_pipeline.data.labelled import STANCE_COLUMNS, TOPIC_COLUMNS
+    from nlp_pipeline.io.schema import FIELD_ALIASES, LABEL_COLUMNS
+    from nlp_pipeline.report import compute
+
+    read_by_report = {
+        c for names in (*LABEL_COLUMNS.values(), *FIELD_ALIASES.values()) for c in names
+    }
+    assert set(ZH_HEADERS.values()) <= read_by_report
+    assert set(ZH_HEADERS) <= read_by_report
+    assert compute.LABEL_COLUMNS is LABEL_COLUMNS and compute.FIELD_ALIASES is FIELD_ALIASES
+    assert set(LABEL_COLUMNS["topic"]) <= set(TOPIC_COLUMNS)
+    assert set(LABEL_COLUMNS["stance"]) <= set(STANCE_COLUMNS)
