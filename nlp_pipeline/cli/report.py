@@ -61,6 +61,15 @@ def report(
     from nlp_pipeline.report.render import render_markdown, write_report
 
     result = compute_report(classified, by=by, text_column=text_column)
+    if result.disagreements:
+        rows = "、".join(str(d.number) for d in result.disagreements[:10])
+        more = "…" if len(result.disagreements) > 10 else ""
+        click.echo(
+            f"注意：{len(result.disagreements)} 行的 id 列与中文列不一致（第 {rows}{more} 行），"
+            "多为复核时只改了一列；报告按中文列（topic_zh/stance_zh）统计，并在报告中列出 "
+            "(id and Chinese label columns disagree; the Chinese column is counted)",
+            err=True,
+        )
     if output_path is None or output_path == "-":
         click.echo(render_markdown(result, title), nl=False)
         return

@@ -180,7 +180,11 @@ def mask_for_display(value: object) -> str:
     """
     text = str(value)
     cleaned = unicodedata.normalize("NFKC", _strip_invisible(text))
-    return mask_personal_data(cleaned) if _MASK_HINT.search(cleaned) else text
+    if not _MASK_HINT.search(cleaned):
+        return text
+    masked = mask_personal_data(cleaned)
+    # Nothing to mask: show the text as written (NFKC would turn ，：（） into ,:()).
+    return masked if masked != cleaned else text
 
 
 def to_simplified(text: str) -> str:

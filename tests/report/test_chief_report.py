@@ -168,3 +168,22 @@ def test_characteristic_words_skip_generic_words_and_show_phrases():
         assert not {"因为", "很多", "一家", "两个"} & set(words)
     assert any(len(w) >= 4 for w in shown["public_order"])  # a phrase as people wrote it
     assert not any(a != b and a in b for a in shown["traffic"] for b in shown["traffic"])
+
+
+def test_report_cli_warns_about_disagreeing_columns(tmp_path):
+    from nlp_pipeline.cli.report import report as report_cmd
+
+    rows = [row(i) for i in range(3)]
+    rows[1]["topic_zh"] = "交通管理"
+    src = write(tmp_path / "c.jsonl", rows)
+    result = CliRunner().invoke(report_cmd, [str(src), "-o", str(tmp_path / "r.html")])
+    assert result.exit_code == 0
+    assert "1 行的 id 列与中文列不一致（第 2 行）" in result.output  # JSONL line 2
+
+
+def test_text_without_personal_data_keeps_full_width_punctuation_in_html(tmp_path):
+    rows = [row(i) for i in range(3)]
+    rows[0]["needs_review"] = True
+    rows[0]["text"] = "2026年7月：路灯（3盏）坏了，希望修好。"
+    html = render_html(compute_report(write(tmp_path / "c.jsonl", rows)))
+    assert "2026年7月：路灯（3盏）坏了，希望修好。" in html
