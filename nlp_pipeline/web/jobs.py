@@ -292,7 +292,10 @@ def main(argv: list[str] | None = None) -> None:
     args["home"] = Path(args["home"])
     if args.get("corpus_dir"):
         args["corpus_dir"] = Path(args["corpus_dir"])
-    worker_main(ServeConfig(**args), parent)
+    try:
+        worker_main(ServeConfig(**args), parent)
+    except KeyboardInterrupt:  # Ctrl+C in the server's console reaches its workers too
+        pass
 
 
 if __name__ == "__main__":

@@ -455,3 +455,41 @@ def test_a_correction_of_a_test_split_text_stops_the_training_as_in_the_cli(
     assert labels.headers["Content-Disposition"].startswith("attachment")
     assert read_xlsx(labels.data)[0]["text"] == frozen["text"]
     assert client.get(f"/jobs/{job_id}/labels.xlsx").status_code == 404
+
+
+def test_a_bureau_sheet_with_title_rows_is_read_as_the_cli_reads_it(client, web_config):
+    from tests.conftest import DATA
+
+    expected = json.loads((DATA / "bureau_expected.json").read_text(encoding="utf-8"))
+    expected = expected["bureau_title_rows.xlsx"]
+    info = upload(client, DATA / "bureau_title_rows.xlsx").get_json()
+    assert info["columns"] == expected["columns"] and info["text_column"] == "意见内容"
+    job_id = classify(client, web_config, DATA / "bureau_title_rows.xlsx")
+    assert client.get(f"/api/jobs/{job_id}").get_json()["done"] == len(expected["rows"])
+
+
+def test_the_report_counts_the_corrected_labels(client, web_config, sheet):
+    job_id = classify(client, web_config, sheet)
+
+    def inquiry_count() -> int:
+        md = download(client, web_config, f"/jobs/{job_id}/files/report.md").get_data(as_text=True)
+        line = next(line for line in md.splitlines() if line.startswith("| 咨询"))
+        return int(line.split("|")[2].strip().replace(",", ""))
+
+    before = inquiry_count()
+    token = csrf_of(client)
+    conn = sqlite3.connect(web_config.db_path)
+    numbers = [
+        n
+        for (n,) in conn.execute(
+            "SELECT n FROM rows WHERE job_id = ? AND stance NOT IN ('inquiry', '') LIMIT 2",
+            (job_id,),
+        )
+    ]
+    for n in numbers:
+        client.post(
+            f"/api/jobs/{job_id}/rows/{n}/label",
+            json={"topic": "traffic", "stance": "inquiry"},
+            headers={"X-CSRF-Token": token},
+        )
+    assert inquiry_count() == before + 2
