@@ -97,3 +97,14 @@ def _predictor(path):
     if path not in _PREDICTORS:
         _PREDICTORS[path] = Predictor(path)
     return _PREDICTORS[path]
+
+
+def test_markdown_escapes_control_characters_in_by_values_and_title():
+    rows = _rows("晚上小区里经常有人偷电动车", "甲")
+    rows[0]["镇"] = "城关\r## 注入的标题\x0b| 列 |"
+    report = compute_report(rows, by="镇")
+    md = render_markdown(report, title="汇总\r# 假标题\u2028第二行")
+    for line in md.splitlines():
+        assert "\r" not in line and "\x0b" not in line and "\u2028" not in line
+        assert not line.startswith(("## 注入", "# 假标题"))
+    assert md.count("\n# ") == 0 and md.startswith("# 汇总")
