@@ -28,6 +28,9 @@ PLACEHOLDERS = {
 }
 
 _PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+# Their traditional forms too: normalize converts them first, but reports also mask text
+# shown as written (mask_for_display), where 蘇A12345 must not slip through.
+_PROVINCES += "滬遼魯蘇贛晉陝閩貴粵寧瓊雲"
 
 # What people put between digit groups: spaces (also full-width), dots, and dashes of
 # every width (hyphen, non-breaking hyphen, figure dash, en/em dash, bar, minus, small

@@ -18,7 +18,7 @@ from nlp_pipeline.report.render import render_html, render_markdown, write_xlsx
 
 from ..text.test_masking import FAMILIES, placed
 
-NUMBER_FAMILIES = ("phone", "landline", "id_card", "bank_card", "qq")
+NUMBER_FAMILIES = ("phone", "landline", "id_card", "bank_card", "qq", "plate")
 any_number = st.sampled_from(NUMBER_FAMILIES).flatmap(lambda name: placed(FAMILIES[name]))
 
 

@@ -102,7 +102,7 @@ def qq(draw) -> tuple[str, str]:
 
 @st.composite
 def plate(draw) -> tuple[str, str]:
-    province = draw(st.sampled_from("京沪苏浙粤川"))
+    province = draw(st.sampled_from("京沪苏浙粤川蘇滬粵"))
     letter = draw(st.sampled_from("ABCDEFK"))
     tail = _digits(draw, 5)
     sep = draw(st.sampled_from(["", " ", "·", "-", "\u3000"]))
