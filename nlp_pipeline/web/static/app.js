@@ -65,6 +65,9 @@
     }
 
     input.addEventListener("change", function () { if (input.files.length) send(input.files[0]); });
+    drop.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" || e.key === " ") { e.preventDefault(); input.click(); }
+    });
     drop.addEventListener("dragover", function (e) { e.preventDefault(); drop.classList.add("over"); });
     drop.addEventListener("dragleave", function () { drop.classList.remove("over"); });
     drop.addEventListener("drop", function (e) {
