@@ -39,6 +39,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import heapq
 import math
 import os
@@ -223,6 +224,7 @@ def compute_report(
     text_column: str | None = None,
     examples: int = 4,
     top_terms: int = 10,
+    jobs: int | None = None,
 ) -> Report:
     """Compute every table of the summary report of a classified file.
 
@@ -230,7 +232,9 @@ def compute_report(
     an iterable of row dicts such as :func:`nlp_pipeline.tasks.classify.classify_texts` returns.
     ``by`` names an input column (乡镇, 派出所…) to group every table by; ``text_column``
     the comment column (found by name when omitted, like ``classify`` does); ``examples``
-    representative comments and ``top_terms`` characteristic words per topic.
+    representative comments and ``top_terms`` characteristic words per topic. The words
+    of a big file are found in ``jobs`` worker processes (default: all cores), as
+    ``classify`` does; the file is read once, streaming.
 
     Raises InputError when the file has no rows, lacks the topic/stance columns, or holds
     a value that is not a label, a yes/no or a confidence.
@@ -251,6 +255,7 @@ def compute_report(
                 text_column,
                 examples,
                 top_terms,
+                jobs,
             )
         result.model_version = recorded_model_version(source)
         return result
@@ -265,7 +270,7 @@ def compute_report(
         for number, row in enumerate(rows, start=2):
             yield number, row, None
 
-    return _compute(ROWS_SOURCE, columns, numbered(), by, text_column, examples, top_terms)
+    return _compute(ROWS_SOURCE, columns, numbered(), by, text_column, examples, top_terms, jobs)
 
 
 MODEL_KEYWORD = "opinions-model:"
@@ -435,10 +440,10 @@ def _compute(
     text_column: str | None,
     examples: int,
     top_terms: int,
+    jobs: int | None = None,
 ) -> Report:
     from nlp_pipeline.text.no_opinion import is_no_opinion
     from nlp_pipeline.text.normalize import mask_for_display, normalize
-    from nlp_pipeline.text.tokens import tokenize
 
     column = _check_columns(source, columns, by, text_column)
     label_columns = {h: [c for c in names if c in columns] for h, names in LABEL_COLUMNS.items()}
@@ -450,11 +455,20 @@ def _compute(
     disagreements: list[Disagreement] = []
     overall = _Tally(examples)
     groups: dict[str, _Tally] = {}
-    for number, values, row_error in rows:
+
+    def prepared() -> Iterator[tuple[Comment, str | None]]:
+        """Each row's comment, and its text when its words are wanted."""
+        for number, values, row_error in rows:
+            comment, wanted = prepare(number, values, row_error)
+            yield comment, wanted
+
+    def prepare(
+        number: int, values: Mapping[str, object], row_error: str | None
+    ) -> tuple[Comment, str | None]:
+        nonlocal dates
         location = where(source, number)
         raw = values.get(column)
         shown = _unneutralize(raw) if raw is not None and raw != "" else ""
-        text = normalize(shown) if shown else ""
         group = mask_for_display(_group_value(values.get(by))) if by is not None else None
         comment = Comment(number, _shorten(mask_for_display(shown).strip()), group=group)
         if date_column is not None:
@@ -465,7 +479,7 @@ def _compute(
                 else:
                     dates = [min(dates[0], day), max(dates[1], day)]
         error = mask_for_display(row_error or _text(values.get(field_of["error"])))
-        words: set[str] = set()
+        wanted = None
         if not error:
             try:
                 topic_value = _label_value("topic", label_columns, values, number, disagreements)
@@ -476,7 +490,7 @@ def _compute(
             if field_of["no_opinion"] in values and not labelled:
                 comment.no_opinion = parse_bool(values.get(field_of["no_opinion"]), location)
             elif not labelled:
-                comment.no_opinion = is_no_opinion(text)
+                comment.no_opinion = is_no_opinion(normalize(shown) if shown else "")
             if comment.no_opinion:
                 pass
             elif _blank(topic_value) or _blank(stance_value):
@@ -494,13 +508,16 @@ def _compute(
                     values.get(field_of["stance_confidence"]), location
                 )
                 comment.needs_review = parse_bool(values.get(field_of["needs_review"]), location)
-                words = _terms(tokenize(text), text) if text else set()
+                wanted = shown or None
         comment.error = error
+        return comment, wanted
+
+    for comment, words in _with_words(prepared(), jobs):
         overall.add(comment, words)
-        if group is not None:
-            tally = groups.get(group)
+        if comment.group is not None:
+            tally = groups.get(comment.group)
             if tally is None:
-                tally = groups[group] = _Tally(examples)
+                tally = groups[comment.group] = _Tally(examples)
             tally.add(comment, words)
     if overall.total == 0:
         raise InputError(_no_rows_message(source))
@@ -519,6 +536,88 @@ def _compute(
         date_from=dates[0] if dates else None,
         date_to=dates[1] if dates else None,
     )
+
+
+TERM_CHUNK = 4000
+"""Comments whose words are found per task (in a worker process for big files)."""
+
+
+def chunk_terms(texts: list[str]) -> list[frozenset[str]]:
+    """The report words of each raw comment: normalised, tokenised, terms and phrases."""
+    from nlp_pipeline.text.normalize import normalize
+    from nlp_pipeline.text.tokens import tokenize
+
+    out = []
+    for raw in texts:
+        text = normalize(raw)
+        out.append(frozenset(_terms(tokenize(text), text)) if text else frozenset())
+    return out
+
+
+def _warm_chunk_terms(texts: list[str]) -> list[frozenset[str]]:
+    """chunk_terms in a worker: the whole dictionary loaded once per process."""
+    from nlp_pipeline.tasks.classify import _ignore_ctrl_c_in_workers
+    from nlp_pipeline.text.segment import warm_up
+
+    global _WARM
+    if not _WARM:
+        _ignore_ctrl_c_in_workers()
+        warm_up()
+        _WARM = True
+    return chunk_terms(texts)
+
+
+_WARM = False
+
+
+def _with_words(
+    prepared: Iterator[tuple[Comment, str | None]], jobs: int | None
+) -> Iterator[tuple[Comment, frozenset[str]]]:
+    """Attach each comment's words, in order; chunks go to worker processes when there are
+    several (the report of a big file takes no longer than classifying it did)."""
+    from collections import deque
+    from itertools import chain, islice
+
+    def chunks() -> Iterator[list[tuple[Comment, str | None]]]:
+        while chunk := list(islice(prepared, TERM_CHUNK)):
+            yield chunk
+
+    def texts(chunk: list[tuple[Comment, str | None]]) -> list[str]:
+        return [t for _c, t in chunk if t]
+
+    def joined(chunk, words) -> Iterator[tuple[Comment, frozenset[str]]]:
+        found = iter(words)
+        for comment, wanted in chunk:
+            yield comment, next(found) if wanted else frozenset()
+
+    jobs = jobs or os.cpu_count() or 1
+    stream = chunks()
+    head = list(islice(stream, 2))
+    if jobs == 1 or len(head) < 2:
+        for chunk in chain(head, stream):
+            yield from joined(chunk, chunk_terms(texts(chunk)))
+        return
+    from joblib import Parallel, delayed
+
+    from nlp_pipeline.tasks.classify import _quiet_pool_shutdown, _workers_ignore_ctrl_c
+
+    pending: deque = deque()
+
+    def tasks():
+        for chunk in chain(head, stream):
+            pending.append(chunk)
+            yield delayed(_warm_chunk_terms)(texts(chunk))
+
+    parallel = Parallel(n_jobs=jobs, return_as="generator", pre_dispatch="2*n_jobs")
+    with _workers_ignore_ctrl_c():
+        results = parallel(tasks())
+    try:
+        for words in results:
+            yield from joined(pending.popleft(), words)
+    except BaseException:
+        _quiet_pool_shutdown()
+        results.close()
+        raise
 
 
 def _label_value(
@@ -604,6 +703,7 @@ def _terms(tokens: list[str], text: str) -> set[str]:
     return out
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def _is_term(word: str) -> bool:
     """Words worth showing: two characters or more, not a number, not a generic word."""
     return (

@@ -187,3 +187,16 @@ def test_text_without_personal_data_keeps_full_width_punctuation_in_html(tmp_pat
     rows[0]["text"] = "2026年7月：路灯（3盏）坏了，希望修好。"
     html = render_html(compute_report(write(tmp_path / "c.jsonl", rows)))
     assert "2026年7月：路灯（3盏）坏了，希望修好。" in html
+
+
+def test_words_found_in_worker_processes_give_the_same_report(tmp_path, monkeypatch):
+    from nlp_pipeline.report import compute
+
+    monkeypatch.setattr(compute, "TERM_CHUNK", 50)
+    rows = [row(i, topic=["public_order", "traffic"][i % 2]) for i in range(240)]
+    for r in rows[1::2]:
+        r["text"] = f"第{r['编号']}条：路口红绿灯坏了，交警来疏导交通"
+    src = write(tmp_path / "c.jsonl", rows)
+    one = compute_report(src, jobs=1).to_dict()
+    two = compute_report(src, jobs=2).to_dict()
+    assert one == two and one["overall"]["terms"]["traffic"]
