@@ -208,6 +208,7 @@ def run_classify(conn: sqlite3.Connection, config: ServeConfig, job: dict, repor
         columns, renames = output_columns(table.columns)
     text_key = renames.get(summary.text_column, summary.text_column)
     _load_rows(conn, job["id"], target, text_key)
+    other = [c for c in columns[: len(table.columns)] if c != text_key]
     from nlp_pipeline.model.predictor import Predictor
 
     return {
@@ -219,11 +220,27 @@ def run_classify(conn: sqlite3.Connection, config: ServeConfig, job: dict, repor
         "seconds": round(summary.seconds, 2),
         "text_column": text_key,
         "columns": columns,
-        "other_columns": [c for c in columns[: len(table.columns)] if c != text_key],
+        "other_columns": other,
+        "values": {c: _common_values(conn, job["id"], c) for c in other},
         "model_dir": str(model_dir),
         "model_version": Predictor(model_dir).version,
         "upload_name": upload["original_name"],
     }
+
+
+MAX_LISTED_VALUES = 200
+
+
+def _common_values(conn: sqlite3.Connection, job_id: str, column: str) -> list[str]:
+    """The values of a column, most frequent first, when it has few (乡镇, 派出所); else []."""
+    rows = conn.execute(
+        "SELECT json_extract(data, ?) AS v, COUNT(*) AS k FROM rows WHERE job_id = ?"
+        " GROUP BY v ORDER BY k DESC LIMIT ?",
+        (json_path(column), job_id, MAX_LISTED_VALUES + 1),
+    ).fetchall()
+    if len(rows) > MAX_LISTED_VALUES:
+        return []
+    return [str(v) for v, _ in rows if v not in (None, "")]
 
 
 def _load_rows(conn: sqlite3.Connection, job_id: str, path: Path, text_key: str) -> None:

@@ -153,6 +153,9 @@ def test_results_filter_search_sort_and_page(client, web_config, sheet):
     assert f"符合条件 {expected} 行" in page
     page = client.get(f"/jobs/{job_id}?topic=-").get_data(as_text=True)
     assert "符合条件 1 行" in page  # the "无" answer
+    page = client.get(f"/jobs/{job_id}").get_data(as_text=True)
+    for town in TOWNS:  # offered in the value box of the 乡镇 column
+        assert f'<option value="{town}">' in page
     page = client.get(f"/jobs/{job_id}?column=乡镇&value={TOWNS[0]}").get_data(as_text=True)
     assert f"符合条件 {sum(1 for i in range(1, N + 1) if i % 3 == 0)} 行" in page
     page = client.get(f"/jobs/{job_id}?q=飙车").get_data(as_text=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import HOSTILE, fresh_records, write_sheet
+from .conftest import HOSTILE, TOWNS, fresh_records, write_sheet
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
@@ -198,8 +198,25 @@ def test_the_whole_flow_in_chromium(server, browser, tmp_path):
     Select(css(d, "#f-topic")).select_by_value("traffic")
     css(d, "#f-apply").click()
     wait_for(lambda: "topic=traffic" in d.current_url)
-    shown = [tr.find_elements("css selector", "td")[2].text for tr in csss(d, "#results tbody tr")]
-    assert shown and set(shown) == {"交通管理"}
+
+    def topics() -> set[str]:
+        return {
+            tr.find_elements("css selector", "td")[2].text for tr in csss(d, "#results tbody tr")
+        }
+
+    assert wait_for(topics) == {"交通管理"}
+    Select(css(d, "#f-column")).select_by_visible_text("乡镇")
+    assert css(d, "#f-value").get_attribute("list") == "values-2"  # offers the towns
+    css(d, "#f-value").send_keys(TOWNS[0])
+    css(d, "#f-apply").click()
+    wait_for(lambda: "column=" in d.current_url)
+
+    def towns() -> set[str]:
+        return {
+            tr.find_elements("css selector", "td")[-1].text for tr in csss(d, "#results tbody tr")
+        }
+
+    assert wait_for(towns) == {TOWNS[0]}
     shot(d, "5-filtered")
 
     # 4. review: correct two rows with the keyboard only

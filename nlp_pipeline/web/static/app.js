@@ -181,6 +181,18 @@
     });
   }
 
+  // ---- results: the value box offers the chosen column's values (乡镇, 派出所 …) --------
+  function setupFilters() {
+    var column = $("#f-column"), value = $("#f-value"); if (!column || !value) return;
+    function link() {
+      var option = column.options[column.selectedIndex];
+      var list = option && option.dataset.list;
+      if (list) value.setAttribute("list", list); else value.removeAttribute("list");
+    }
+    column.addEventListener("change", function () { value.value = ""; link(); });
+    link();
+  }
+
   function setupOne() {
     var text = $("#one-text"); if (!text) return;
     text.addEventListener("keydown", function (e) {
@@ -189,6 +201,6 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () {
-    setupUpload(); setupJob(); setupReview(); setupReviewTable(); setupOne();
+    setupUpload(); setupJob(); setupFilters(); setupReview(); setupReviewTable(); setupOne();
   });
 })();
