@@ -468,119 +468,238 @@ def _finite(value: object) -> object:
 
 
 class _XlsxSink(_Sink):
-    """openpyxl write-only workbook: rows stream to a temporary XML file, zipped at the end."""
+    """A streaming XLSX writer: sheet rows go as XML text to a temporary file, and are zipped
+    with the few other parts of a workbook at the end.
+
+    Written directly rather than through openpyxl's write-only mode, which builds an object
+    per cell and wrote about 6,000 rows/s against 140,000 for CSV. Strings are inline
+    strings (``t="inlineStr"``): text cells, never formulas or error codes; numbers,
+    booleans and naive dates stay typed. The layout (``XlsxLayout``) is one small styles part.
+    """
+
+    _STYLE = {"": 0, "wrap": 1, "pct": 2, "date": 3, "datetime": 4, "head": 5}
 
     def __init__(
         self, target: _Target, columns: list[str], path: str, layout: XlsxLayout | None = None
     ) -> None:
-        from openpyxl import Workbook  # imported here: only XLSX output pays for it
-        from openpyxl.styles import Alignment, Font, NamedStyle, PatternFill
-        from openpyxl.utils import get_column_letter
+        import tempfile
 
         layout = layout or XlsxLayout()
         self._target = target
         self._path = path
-        self._width = len(columns)
-        self._workbook = Workbook(write_only=True)
-        if layout.keywords:
-            self._workbook.properties.keywords = layout.keywords
-        self._sheet = self._workbook.create_sheet(title="结果")
-        self._sheet.freeze_panes = "A2"
-        # Named styles are registered once; a cell then costs an index, not a style object.
-        self._styles = {
-            "wrap": NamedStyle(
-                "opinions-wrap", alignment=Alignment(wrap_text=True, vertical="top")
-            ),
-            "pct": NamedStyle("opinions-pct", number_format="0%"),
-            "date": NamedStyle("opinions-date", number_format="yyyy-mm-dd"),
-            "datetime": NamedStyle("opinions-datetime", number_format="yyyy-mm-dd hh:mm"),
-            "head": NamedStyle(
-                "opinions-head",
-                font=Font(bold=True),
-                fill=PatternFill("solid", fgColor="ECEBE8"),
-                alignment=Alignment(vertical="center"),
-            ),
-        }
-        for style in self._styles.values():
-            self._workbook.add_named_style(style)
+        self._layout = layout
+        self._columns = list(columns)
+        self._letters = [_column_letter(i) for i in range(1, len(columns) + 1)]
         self._kind = [
             "wrap" if c in layout.text_columns else ("pct" if c in layout.percent_columns else "")
             for c in columns
         ]
-        for index, column in enumerate(columns, 1):
-            letter = get_column_letter(index)
-            if column in layout.text_columns:
-                width = 60
-            elif column in layout.percent_columns:
-                width = max(10, _display_width(column) + 2)
-            else:
-                width = min(max(10, _display_width(column) + 3), 30)
-            self._sheet.column_dimensions[letter].width = width
         self._rows = 0
-        self._header(list(columns))
-
-    def _header(self, columns: list[str]) -> None:
-        from openpyxl.cell import WriteOnlyCell
-
-        cells = []
-        for name in columns:
-            cell = WriteOnlyCell(self._sheet, value=xlsx_text(str(name)))
-            cell.data_type = "s"
-            cell.style = "opinions-head"
-            cells.append(cell)
-        self._sheet.append(cells)
-        self._rows += 1
+        self._buffer: list[str] = []
+        self._body = tempfile.TemporaryFile(prefix="opinions-xlsx-")
+        self._write_cells(columns, header=True)
 
     def write_row(self, values: list[object]) -> None:
         if self._rows >= XLSX_MAX_ROWS:
             raise OutputError(
                 f"{where(self._path)}超过了 xlsx 的 {XLSX_MAX_ROWS:,} 行上限；请改用 .csv 输出"
             )
-        kinds = self._kind
-        self._sheet.append([self._cell(v, kinds[i]) for i, v in enumerate(values)])
+        self._write_cells(values)
+
+    def _write_cells(self, values: list[object], header: bool = False) -> None:
         self._rows += 1
+        r = self._rows
+        parts = [f'<row r="{r}">']
+        for i, raw in enumerate(values):
+            ref = f"{self._letters[i]}{r}"
+            if header:
+                parts.append(_inline(ref, xlsx_text(str(raw)), 5))
+                continue
+            value = _xlsx_value(raw)
+            kind = self._kind[i]
+            if value is None or value == "":
+                continue
+            if isinstance(value, str):
+                parts.append(_inline(ref, xlsx_text(value), 1 if kind == "wrap" else 0))
+            elif isinstance(value, bool):
+                parts.append(f'<c r="{ref}" t="b"><v>{int(value)}</v></c>')
+            elif isinstance(value, (int, float)):
+                style = ' s="2"' if kind == "pct" and isinstance(value, float) else ""
+                parts.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
+            elif isinstance(value, dt.datetime):
+                serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
+                midnight = value.hour == value.minute == value.second == value.microsecond == 0
+                parts.append(f'<c r="{ref}" s="{3 if midnight else 4}"><v>{serial!r}</v></c>')
+            elif isinstance(value, dt.date):
+                serial = (value - _EXCEL_EPOCH.date()).days
+                parts.append(f'<c r="{ref}" s="3"><v>{serial}</v></c>')
+            else:  # time, timedelta: as text, exactly as Python writes it
+                parts.append(_inline(ref, xlsx_text(str(value)), 0))
+        parts.append("</row>")
+        self._buffer.append("".join(parts))
+        if len(self._buffer) >= 2000:
+            self.flush()
 
-    def _cell(self, value: object, kind: str = "") -> object:
-        from openpyxl.cell import WriteOnlyCell
-
-        value = _xlsx_value(value)
-        if isinstance(value, str):
-            cell = WriteOnlyCell(self._sheet, value=xlsx_text(value))
-            cell.data_type = "s"  # a text cell: never a formula, never an error code like #N/A
-            if kind == "wrap":
-                cell.style = "opinions-wrap"
-            return cell
-        if kind == "pct" and isinstance(value, float):
-            cell = WriteOnlyCell(self._sheet, value=value)
-            cell.style = "opinions-pct"
-            return cell
-        if isinstance(value, dt.datetime):
-            cell = WriteOnlyCell(self._sheet, value=value)
-            midnight = value.hour == value.minute == value.second == value.microsecond == 0
-            cell.style = "opinions-date" if midnight else "opinions-datetime"
-            return cell
-        if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
-            cell = WriteOnlyCell(self._sheet, value=value)
-            cell.style = "opinions-date"
-            return cell
-        return value
+    def flush(self) -> None:
+        if self._buffer:
+            self._body.write("".join(self._buffer).encode("utf-8"))
+            self._buffer = []
 
     def finish(self) -> None:
-        from openpyxl.utils import get_column_letter
+        import zipfile
 
-        if self._width:
-            self._sheet.auto_filter.ref = f"A1:{get_column_letter(self._width)}{max(self._rows, 1)}"
-        from nlp_pipeline.io.xlsx_guard import save_workbook
+        self.flush()
+        width = len(self._columns)
+        last = f"{self._letters[-1]}{max(self._rows, 1)}" if width else "A1"
+        with zipfile.ZipFile(self._target.file, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+            z.writestr("[Content_Types].xml", _XLSX_CONTENT_TYPES)
+            z.writestr("_rels/.rels", _XLSX_ROOT_RELS)
+            z.writestr("docProps/core.xml", _core_xml(self._layout.keywords))
+            z.writestr("xl/workbook.xml", _XLSX_WORKBOOK)
+            z.writestr("xl/_rels/workbook.xml.rels", _XLSX_WORKBOOK_RELS)
+            z.writestr("xl/styles.xml", _XLSX_STYLES)
+            with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
+                sheet.write(self._sheet_head().encode("utf-8"))
+                self._body.seek(0)
+                while block := self._body.read(1 << 20):
+                    sheet.write(block)
+                tail = "</sheetData>"
+                if width:
+                    tail += f'<autoFilter ref="A1:{last}"/>'
+                sheet.write((tail + "</worksheet>").encode("utf-8"))
+        self._body.close()
 
-        save_workbook(self._workbook, self._target.file)
+    def _sheet_head(self) -> str:
+        cols = []
+        for i, column in enumerate(self._columns, 1):
+            if column in self._layout.text_columns:
+                width = 60
+            elif column in self._layout.percent_columns:
+                width = max(10, _display_width(column) + 2)
+            else:
+                width = min(max(10, _display_width(column) + 3), 30)
+            cols.append(f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>')
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<worksheet xmlns="{_XLSX_MAIN}" xmlns:r="{_XLSX_REL}">'
+            f'<dimension ref="A1:{self._last_cell()}"/>'
+            '<sheetViews><sheetView workbookViewId="0">'
+            '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+            '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/>'
+            "</sheetView></sheetViews>"
+            '<sheetFormatPr defaultRowHeight="15"/>'
+            + (f"<cols>{''.join(cols)}</cols>" if cols else "")
+            + "<sheetData>"
+        )
+
+    def _last_cell(self) -> str:
+        return f"{self._letters[-1]}{max(self._rows, 1)}" if self._letters else "A1"
 
     def abort(self) -> None:
-        # openpyxl keeps the rows in a temporary XML file until save(); remove it now.
         try:
-            self._sheet.close()
-            self._sheet._writer.cleanup()
-        except Exception:  # noqa: BLE001 - best effort; openpyxl also cleans up at exit
+            self._body.close()
+        except OSError:
             pass
+
+
+_EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_XLSX_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_XLSX_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
+_XLSX_CONTENT_TYPES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    '<Default Extension="xml" ContentType="application/xml"/>'
+    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/styles.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'
+    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-package.core-properties+xml"/>'
+    "</Types>"
+)
+_XLSX_ROOT_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<Relationships xmlns="{_XLSX_PKG_REL}">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+    "</Relationships>"
+)
+_XLSX_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<workbook xmlns="{_XLSX_MAIN}" xmlns:r="{_XLSX_REL}">'
+    "<bookViews><workbookView/></bookViews>"
+    '<sheets><sheet name="结果" sheetId="1" r:id="rId1"/></sheets>'
+    "</workbook>"
+)
+_XLSX_WORKBOOK_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<Relationships xmlns="{_XLSX_PKG_REL}">'
+    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
+    "</Relationships>"
+)
+# cellXfs: 0 default, 1 wrapped text, 2 percent, 3 date, 4 date and time, 5 header.
+_XLSX_STYLES = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    f'<styleSheet xmlns="{_XLSX_MAIN}">'
+    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    '<fills count="3"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill>'
+    '<fill><patternFill patternType="solid"><fgColor rgb="FFECEBE8"/><bgColor indexed="64"/>'
+    "</patternFill></fill></fills>"
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="6">'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf>'
+    '<xf numFmtId="9" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" '
+    'applyAlignment="1"><alignment vertical="center"/></xf>'
+    "</cellXfs>"
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+
+
+def _core_xml(keywords: str) -> str:
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/core-properties" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        "<dc:creator>opinions</dc:creator>"
+        + (f"<cp:keywords>{_xml_escape(keywords)}</cp:keywords>" if keywords else "")
+        + f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "</cp:coreProperties>"
+    )
+
+
+_XML_ESCAPES = str.maketrans({"&": "&amp;", "<": "&lt;", ">": "&gt;"})
+
+
+def _xml_escape(text: str) -> str:
+    return text.translate(_XML_ESCAPES)
+
+
+def _inline(ref: str, text: str, style: int) -> str:
+    s = f' s="{style}"' if style else ""
+    return f'<c r="{ref}" t="inlineStr"{s}><is><t xml:space="preserve">{_xml_escape(text)}</t></is></c>'
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    while index:
+        index, rem = divmod(index - 1, 26)
+        letters = chr(65 + rem) + letters
+    return letters
 
 
 def _display_width(text: str) -> int:
