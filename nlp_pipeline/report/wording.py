@@ -71,10 +71,9 @@ def headline(section: Section) -> str:
     parts = [f"共 {num(section.total)} 条意见"]
     if section.errors:
         parts.append(f"其中 {num(section.classified)} 条已分类，{num(section.errors)} 条无法分类")
-    if section.no_opinion:
-        parts.append(
-            f"无实质意见（无、无意见、同上等）{num(section.no_opinion)} 条，不计入主题和立场"
-        )
+    parts.append(  # always said, 0 included: the chief asks how many gave no opinion
+        f"无实质意见（无、无意见、同上等）{num(section.no_opinion)} 条，不计入主题和立场"
+    )
     text = "，".join(parts) + "。"
     if not section.classified:
         return text + "没有已分类的意见。"

@@ -200,3 +200,8 @@ def test_words_found_in_worker_processes_give_the_same_report(tmp_path, monkeypa
     one = compute_report(src, jobs=1).to_dict()
     two = compute_report(src, jobs=2).to_dict()
     assert one == two and one["overall"]["terms"]["traffic"]
+
+
+def test_headline_always_says_how_many_gave_no_opinion(tmp_path):
+    html = render_html(compute_report(write(tmp_path / "c.jsonl", [row(i) for i in range(3)])))
+    assert "无实质意见（无、无意见、同上等）0 条" in html
