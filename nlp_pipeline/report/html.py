@@ -187,13 +187,13 @@ def _html_examples(section: Section, level: int) -> str:
     return "\n".join(out)
 
 
-def _html_review(comments: list[Comment]) -> str:
+def _html_review(comments: list[Comment], limit: int = MAX_HTML_REVIEW) -> str:
     if not comments:
         return '<p class="none">（没有需要复核的意见）</p>'
-    shown = _table(_REVIEW_HEADERS, _review_rows(comments[:MAX_HTML_REVIEW], False))
-    if len(comments) > MAX_HTML_REVIEW:
+    shown = _table(_REVIEW_HEADERS, _review_rows(comments[:limit], False))
+    if len(comments) > limit:
         shown += (
-            f'\n<p class="more">以上列出前 {num(MAX_HTML_REVIEW)} 条，共 {num(len(comments))} 条；'
+            f'\n<p class="more">以上列出前 {num(limit)} 条，共 {num(len(comments))} 条；'
             "完整名单请生成 XLSX 报告（opinions report … -o 报告.xlsx，“待复核”工作表），"
             "或在分类结果文件中按 needs_review（需人工复核）筛选。</p>"
         )
@@ -283,6 +283,8 @@ def render_html(report: Report, title: str | None = None) -> str:
     if grouped:
         h2(_groups_heading(report))
         body.append(_html_group_overview(report))
+        # The groups share one page budget of review rows, so 80 towns stay a small page.
+        per_group = max(10, MAX_HTML_REVIEW // max(len(report.groups), 1))
         for i, section in enumerate(report.groups.values()):
             body.append(f"<h3>（{_ordinal(i)}）{_e(section.name)}</h3>")
             body.append(f'<p class="headline">{_e(headline(section))}</p>')
@@ -295,10 +297,10 @@ def render_html(report: Report, title: str | None = None) -> str:
             body.append("<h4>代表性意见</h4>")
             body.append(_html_examples_compact(section))
             body.append(f"<h4>待人工复核（{section.needs_review} 条）</h4>")
-            body.append(_html_review(section.review))
+            body.append(_html_review(section.review, per_group))
             if section.errors:
                 body.append(f"<h4>无法分类的行（{section.errors} 条）</h4>")
-                body.append(_html_errors(section.error_rows[:MAX_HTML_REVIEW]))
+                body.append(_html_errors(section.error_rows[:per_group]))
     notes = "".join(f"<li>{_e(note)}</li>" for note in NOTES)
     body.append(f'<div class="notes"><span class="label">说明</span><ol>{notes}</ol></div>')
     return (

@@ -205,3 +205,10 @@ def test_words_found_in_worker_processes_give_the_same_report(tmp_path, monkeypa
 def test_headline_always_says_how_many_gave_no_opinion(tmp_path):
     html = render_html(compute_report(write(tmp_path / "c.jsonl", [row(i) for i in range(3)])))
     assert "无实质意见（无、无意见、同上等）0 条" in html
+
+
+def test_many_groups_share_the_review_budget(tmp_path):
+    rows = [row(i, review=True) | {"乡镇": f"第{i % 40}镇"} for i in range(4000)]
+    html = render_html(compute_report(write(tmp_path / "c.jsonl", rows), by="乡镇"))
+    assert len(html.encode()) < 2_000_000
+    assert html.count("<tr>") < 40 * 30 + MAX_HTML_REVIEW  # 4,000 review rows: 10 a town
