@@ -33,7 +33,7 @@ import math
 import os
 import sys
 import weakref
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import IO
 
@@ -506,7 +506,7 @@ class _XlsxSink(_Sink):
             )
         self._write_cells(values)
 
-    def _write_cells(self, values: list[object], header: bool = False) -> None:
+    def _write_cells(self, values: Sequence[object], header: bool = False) -> None:
         self._rows += 1
         r = self._rows
         parts = [f'<row r="{r}">']

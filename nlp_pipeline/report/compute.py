@@ -46,6 +46,7 @@ import os
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import asdict, dataclass, field
 
 from nlp_pipeline.errors import InputError, LabelError, where
@@ -740,7 +741,7 @@ class _Tally:
         self.error_rows: list[Comment] = []
         self.no_opinion = 0
 
-    def add(self, comment: Comment, words: set[str]) -> None:
+    def add(self, comment: Comment, words: AbstractSet[str]) -> None:
         self.total += 1
         if comment.error:
             self.error_rows.append(comment)
