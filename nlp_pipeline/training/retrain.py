@@ -32,6 +32,7 @@ from nlp_pipeline.data.labelled import (
 )
 from nlp_pipeline.errors import TrainingError
 from nlp_pipeline.io.atomic import write_text_atomic
+from nlp_pipeline.io.schema import ZH_HEADERS
 from nlp_pipeline.model.format import META
 from nlp_pipeline.model.registry import (
     current_version,
@@ -222,7 +223,9 @@ def refuse_unreviewed(labelled: LabelledFile, accept_predictions: bool) -> None:
     Its columns give it away. It is accepted with a review column (已复核/reviewed), whose
     rows marked 是/yes are the ones read, or when the user says ``--accept-predictions``.
     """
-    if accept_predictions or not set(PREDICTION_COLUMNS) <= set(labelled.columns):
+    columns = {c.strip() for c in labelled.columns}
+    written = all(c in columns or ZH_HEADERS[c] in columns for c in PREDICTION_COLUMNS)
+    if accept_predictions or not written:  # ids or --headers zh names both give it away
         return
     if any(c.strip() in REVIEW_COLUMNS for c in labelled.columns):
         return

@@ -476,3 +476,17 @@ def test_no_opinion_rows_are_skipped_with_a_message(default_model, corpus, model
     write_jsonl_rows(add, rows)
     out = retrain([add], corpus_dir=corpus)
     assert out.n_added == len(NEW_TEXTS) and out.skipped_no_opinion == 2
+
+
+def test_classify_output_with_chinese_headers_is_refused_too(
+    default_model, corpus, models_root, tmp_path
+):
+    src = tmp_path / "in.csv"
+    src.write_text("意见内容\n" + "\n".join(NEW_TEXTS) + "\n", encoding="utf-8")
+    out_csv = tmp_path / "classified_zh.csv"
+    result = CliRunner().invoke(
+        cli, ["classify", str(src), "-o", str(out_csv), "-q", "--headers", "zh"]
+    )
+    assert result.exit_code == 0, result.output
+    with pytest.raises(TrainingError, match="已复核"):
+        retrain([out_csv], corpus_dir=corpus)
