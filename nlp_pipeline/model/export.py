@@ -81,6 +81,17 @@ def export_arrays(pipelines: dict) -> tuple[dict, dict[str, np.ndarray]]:
     return {"format_version": FORMAT_VERSION, "blocks": blocks, "labels": labels}, arrays
 
 
+def _n_labels(meta: dict, head: str) -> str:
+    labels = meta.get("metrics_detail", {}).get("cv", {}).get(head, {}).get("labels")
+    return str(len(labels)) if labels else "?"
+
+
+def _groups(meta: dict) -> str:
+    """``letter 1386, hotline 557, added 100 …``: the data the review promise was kept on."""
+    groups = meta.get("metrics_detail", {}).get("cv", {}).get("review_groups") or {}
+    return ", ".join(f"{g} {r.get('n')}" for g, r in groups.items()) or "the training corpus"
+
+
 def _model_card(meta: dict) -> str:
     m = meta.get("metrics", {})
 
@@ -93,7 +104,8 @@ def _model_card(meta: dict) -> str:
             f"# Model {meta.get('version', '')}",
             "",
             "Triage of citizens' opinions for a public-security bureau: topic (6 classes) and",
-            "stance (3 classes) from word + character TF-IDF and calibrated linear SVMs.",
+            f"stance ({_n_labels(meta, 'stance')} classes) from word + character TF-IDF and "
+            "calibrated linear SVMs; no-opinion answers are recognised by rule first.",
             "",
             f"- trained on {meta.get('n_train', '?')} records, corpus sha256 `{meta.get('corpus_sha256', '')[:16]}…`",
             f"- parent version: {meta.get('parent') or '—'}",
@@ -101,6 +113,8 @@ def _model_card(meta: dict) -> str:
             f"- test macro-F1: topic {fmt('test_topic_macro_f1')}, stance {fmt('test_stance_macro_f1')}",
             f"- review routing: thresholds topic {meta['thresholds']['topic']:.3f}, stance "
             f"{meta['thresholds']['stance']:.3f}; test coverage {fmt('test_review_coverage')}",
+            f"- the review promise was measured on held-out (cross-validated) predictions of "
+            f"each of these groups, the strictest thresholds kept: {_groups(meta)}",
             "",
             "Intended use: sorting comments for a person to act on; every prediction flagged",
             "`needs_review` should be read by staff. Not for decisions about individuals.",

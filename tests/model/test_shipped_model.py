@@ -34,7 +34,11 @@ def test_shipped_model_meets_quality_targets_on_test_split(test_eval):
     _, result = test_eval
     assert result["test_topic_macro_f1"] >= 0.90
     assert result["test_stance_macro_f1"] >= 0.88
-    assert result["review"]["coverage"] >= 0.70
+    # The promise on held-out text: rows not sent to review have both labels right >= 95%.
+    assert result["review"]["joint_precision"] >= 0.95
+    # Coverage fell from 0.88 (v1) when the thresholds began to keep the promise in every
+    # register separately (the hardest register decides); it must not collapse.
+    assert result["review"]["coverage"] >= 0.55
 
 
 def test_meta_metrics_match_a_fresh_evaluation(test_eval):
