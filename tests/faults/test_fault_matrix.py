@@ -235,8 +235,21 @@ MATRIX: dict[tuple[str, str], str] = {}
 
 
 def _state(world) -> dict[str, str]:
-    return _digest_tree(world["models"] / "default", world["corpus"]) | (
-        _digest_tree(world["models"] / "CURRENT") if (world["models"] / "CURRENT").exists() else {}
+    # A killed training's hidden pending-samples file is a temporary, not corpus: it is
+    # never read as corpus (tests/test_pending.py) and the next run removes it (_strays).
+    corpus = {
+        k: v
+        for k, v in _digest_tree(world["corpus"]).items()
+        if not Path(k).name.startswith(".pending-")
+    }
+    return (
+        _digest_tree(world["models"] / "default")
+        | corpus
+        | (
+            _digest_tree(world["models"] / "CURRENT")
+            if (world["models"] / "CURRENT").exists()
+            else {}
+        )
     )
 
 
