@@ -12,6 +12,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 from collections.abc import Callable
 
 from nlp_pipeline.errors import OutputError, where
@@ -47,6 +48,8 @@ def pid_alive(pid: int) -> bool:
     """True when a process with this id exists on this machine (or may: no permission)."""
     if pid <= 0:
         return False
+    if sys.platform == "win32":  # os.kill(pid, 0) would terminate the process on Windows
+        return _win_pid_alive(pid)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -144,3 +147,19 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
             fh.write(data)
 
     atomic_write(path, write)
+
+
+def _win_pid_alive(pid: int) -> bool:
+    """Windows: a process handle that can be opened and has not exited."""
+    import ctypes
+
+    kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+    handle = kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+    if not handle:
+        return False
+    try:
+        code = ctypes.c_ulong()
+        ok = kernel32.GetExitCodeProcess(handle, ctypes.byref(code))
+        return bool(ok) and code.value == 259  # STILL_ACTIVE
+    finally:
+        kernel32.CloseHandle(handle)
