@@ -20,7 +20,7 @@ from nlp_pipeline.data.corpus import Record
 from nlp_pipeline.text.normalize import prepare_many
 from nlp_pipeline.text.tokens import token_cache
 from nlp_pipeline.training.config import TrainConfig
-from nlp_pipeline.training.fit import HEAD_NAMES, _fold, _run, count_blocks
+from nlp_pipeline.training.fit import HEAD_NAMES, _fold, _run, count_blocks, sample_weights
 
 # Candidate weights of one added sample against one corpus record.
 WEIGHTS = (1.0, 3.0, 10.0, 30.0)
@@ -81,8 +81,9 @@ def choose_weight(
     parts = [order[k::folds] for k in range(folds)]
     jobs, keys = [], []
     for w in weights:
-        sample_w = np.ones(len(records))
-        sample_w[added_idx] = w
+        # the rule the final fit uses (training.fit.sample_weights): every added sample,
+        # earlier ones in the corpus included, weighs ``w``
+        sample_w = sample_weights(records, with_weight(config, w)) or [1.0] * len(records)
         for part in parts:
             train_idx = np.sort(np.concatenate([base, np.setdiff1d(added_idx, part)]))
             jobs.append((_fold, (blocks, labels, train_idx, part, config, sample_w)))
