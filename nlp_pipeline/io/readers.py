@@ -49,7 +49,7 @@ import zipfile
 from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO
 
 from nlp_pipeline.errors import InputError, where
 from nlp_pipeline.io.encoding import (
@@ -59,6 +59,9 @@ from nlp_pipeline.io.encoding import (
     detect_stream_encoding,
     lenient_encoding,
 )
+
+if TYPE_CHECKING:
+    from nlp_pipeline.io.xlsx_guard import DateFormat
 
 FORMATS = ("csv", "tsv", "txt", "jsonl", "xlsx")
 EXTENSIONS = {
@@ -196,6 +199,9 @@ class TableReader:
         self.columns: list[str] = list(self._source.columns)
         self.notes: list[str] = list(getattr(self._source, "notes", []))
         """Whole-file remarks for the user (columns dropped beyond MAX_COLUMNS …)."""
+        self.date_formats: dict[int, DateFormat] = getattr(self._source, "date_formats", {})
+        """Column position (0-based) → number format of its first date cell (XLSX only);
+        filled while rows are read, so an XLSX output can show dates as the input did."""
         self.header_row: int | None = getattr(self._source, "header_number", None)
         self.skipped_above: int = getattr(self._source, "skipped_above", 0)
 
@@ -1062,6 +1068,7 @@ class _XlsxSource(_Source):
         self, file: str | IO[bytes], name: str, sheet: str | None, spec: HeaderSpec | None = None
     ) -> None:
         self.name = name
+        self.date_formats: dict[int, DateFormat] = {}
         self._workbook = _load_workbook(file, name)
         try:
             self._sheet = self._pick_sheet(sheet)
@@ -1138,7 +1145,12 @@ class _XlsxSource(_Source):
         # column XFD costs what a short one costs.
         from nlp_pipeline.io.xlsx_guard import iter_row_values
 
-        rows = iter_row_values(self._sheet, MAX_COLUMNS + 1)
+        rows = iter_row_values(
+            self._sheet,
+            MAX_COLUMNS + 1,
+            self.date_formats,
+            getattr(self, "header_number", 1 << 31) + 1,  # header not read yet: record none
+        )
         number = 0
         while True:
             try:

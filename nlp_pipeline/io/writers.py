@@ -34,7 +34,7 @@ import os
 import sys
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import IO
 
 from nlp_pipeline.errors import OutputError, where
@@ -50,13 +50,18 @@ class XlsxLayout:
 
     The header row is frozen and bold with an autofilter; ``text_columns`` are wide and
     wrapped; ``percent_columns`` (confidences in [0, 1]) show as ``93%``; dates show as
-    ``yyyy-mm-dd`` (with the time when there is one). ``keywords`` go into the document
-    properties (``opinions report`` reads the model version from there).
+    ``yyyy-mm-dd`` (with the time when there is one), or in the number format
+    ``date_formats`` gives for their column position (0-based; a built-in Excel format id or
+    a format code, as ``TableReader.date_formats`` records them from an XLSX input, so that
+    ``2026年3月5日`` stays ``2026年3月5日``). It is read while rows are written, so it may
+    fill as the input is read. ``keywords`` go into the document properties (``opinions
+    report`` reads the model version from there).
     """
 
     text_columns: tuple[str, ...] = ()
     percent_columns: tuple[str, ...] = ()
     keywords: str = ""
+    date_formats: Mapping[int, int | str] = field(default_factory=dict)
 
 
 XLSX_MAX_CELL_CHARS = 32_767
@@ -496,6 +501,7 @@ class _XlsxSink(_Sink):
         ]
         self._rows = 0
         self._buffer: list[str] = []
+        self._date_xfs: dict[int | str, int] = {}  # input date format → its cellXfs index
         self._body = tempfile.TemporaryFile(prefix="opinions-xlsx-")
         self._write_cells(columns, header=True)
 
@@ -529,16 +535,26 @@ class _XlsxSink(_Sink):
             elif isinstance(value, dt.datetime):
                 serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
                 midnight = value.hour == value.minute == value.second == value.microsecond == 0
-                parts.append(f'<c r="{ref}" s="{3 if midnight else 4}"><v>{serial!r}</v></c>')
+                style = self._date_style(i, 3 if midnight else 4)
+                parts.append(f'<c r="{ref}" s="{style}"><v>{serial!r}</v></c>')
             elif isinstance(value, dt.date):
                 serial = (value - _EXCEL_EPOCH.date()).days
-                parts.append(f'<c r="{ref}" s="3"><v>{serial}</v></c>')
+                parts.append(f'<c r="{ref}" s="{self._date_style(i, 3)}"><v>{serial}</v></c>')
             else:  # time, timedelta: as text, exactly as Python writes it
                 parts.append(_inline(ref, xlsx_text(str(value)), 0))
         parts.append("</row>")
         self._buffer.append("".join(parts))
         if len(self._buffer) >= 2000:
             self.flush()
+
+    def _date_style(self, column: int, default: int) -> int:
+        """The style of a date cell: its input column's own number format, else ``default``."""
+        fmt = self._layout.date_formats.get(column)
+        if fmt is None:
+            return default
+        if fmt not in self._date_xfs:
+            self._date_xfs[fmt] = len(_XLSX_XFS) + len(self._date_xfs)
+        return self._date_xfs[fmt]
 
     def flush(self) -> None:
         if self._buffer:
@@ -557,7 +573,7 @@ class _XlsxSink(_Sink):
             z.writestr("docProps/core.xml", _core_xml(self._layout.keywords))
             z.writestr("xl/workbook.xml", _XLSX_WORKBOOK)
             z.writestr("xl/_rels/workbook.xml.rels", _XLSX_WORKBOOK_RELS)
-            z.writestr("xl/styles.xml", _XLSX_STYLES)
+            z.writestr("xl/styles.xml", _styles_xml(self._date_xfs))
             with z.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as sheet:
                 sheet.write(self._sheet_head().encode("utf-8"))
                 self._body.seek(0)
@@ -638,12 +654,26 @@ _XLSX_WORKBOOK_RELS = (
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
     "</Relationships>"
 )
-# cellXfs: 0 default, 1 wrapped text, 2 percent, 3 date, 4 date and time, 5 header.
-_XLSX_STYLES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-    f'<styleSheet xmlns="{_XLSX_MAIN}">'
-    '<numFmts count="2"><numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>'
-    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/></numFmts>'
+# cellXfs: 0 default, 1 wrapped text, 2 percent, 3 date, 4 date and time, 5 header; then
+# one per date format carried over from the input.
+_XLSX_XFS = (
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
+    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
+    '<alignment vertical="top" wrapText="1"/></xf>',
+    '<xf numFmtId="9" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
+    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" '
+    'applyAlignment="1"><alignment vertical="center"/></xf>',
+)
+_XLSX_NUMFMTS = (
+    '<numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>',
+    '<numFmt numFmtId="165" formatCode="yyyy-mm-dd hh:mm"/>',
+)
+_XLSX_STYLES_HEAD = (
+    f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{_XLSX_MAIN}">'
+)
+_XLSX_STYLES_MIDDLE = (
     '<fonts count="2"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="3"><fill><patternFill patternType="none"/></fill>'
@@ -652,19 +682,33 @@ _XLSX_STYLES = (
     "</patternFill></fill></fills>"
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
-    '<cellXfs count="6">'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
-    '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
-    '<alignment vertical="top" wrapText="1"/></xf>'
-    '<xf numFmtId="9" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
-    '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" '
-    'applyAlignment="1"><alignment vertical="center"/></xf>'
-    "</cellXfs>"
-    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
-    "</styleSheet>"
 )
+
+
+def _styles_xml(date_xfs: Mapping[int | str, int]) -> str:
+    """The styles part: the fixed styles, plus one per date format carried from the input
+    (a built-in id is referred to as is; a format code gets its own id from 166 on)."""
+    numfmts = list(_XLSX_NUMFMTS)
+    xfs = list(_XLSX_XFS)
+    for fmt in sorted(date_xfs, key=date_xfs.__getitem__):
+        if isinstance(fmt, int):
+            fmt_id = fmt
+        else:
+            fmt_id = 164 + len(numfmts)
+            code = _xml_escape(fmt).replace('"', "&quot;")
+            numfmts.append(f'<numFmt numFmtId="{fmt_id}" formatCode="{code}"/>')
+        xfs.append(
+            f'<xf numFmtId="{fmt_id}" fontId="0" fillId="0" borderId="0" xfId="0" '
+            'applyNumberFormat="1"/>'
+        )
+    return (
+        _XLSX_STYLES_HEAD
+        + f'<numFmts count="{len(numfmts)}">{"".join(numfmts)}</numFmts>'
+        + _XLSX_STYLES_MIDDLE
+        + f'<cellXfs count="{len(xfs)}">{"".join(xfs)}</cellXfs>'
+        + '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+        + "</styleSheet>"
+    )
 
 
 def _core_xml(keywords: str) -> str:

@@ -20,8 +20,10 @@ too big, and suggesting to save the sheet as CSV.
 
 from __future__ import annotations
 
+import datetime as dt
 import warnings
 import zipfile
+from collections.abc import Iterator
 from typing import IO, Any
 from xml.parsers import expat
 
@@ -158,17 +160,39 @@ def read_shared_strings(
     return strings
 
 
-def iter_row_values(sheet: Any, max_col: int):
+# Excel's East Asian locale date formats (年月日, 时分): Chinese Excel and WPS write these ids
+# without defining them, and openpyxl's table of built-in formats leaves them out, so
+# their dates would be read as bare serial numbers.
+CJK_DATE_FORMAT_IDS = frozenset([*range(27, 37), *range(50, 59)])
+
+DateFormat = int | str
+"""A cell's number format: a built-in id (< 164) or the format code of a custom one."""
+
+
+def iter_row_values(
+    sheet: Any,
+    max_col: int,
+    date_formats: dict[int, DateFormat] | None = None,
+    first_data_row: int = 1,
+) -> Iterator[tuple[object, ...]]:
     """The sheet's rows as value tuples, each at most ``max_col`` wide, gaps as ``()``.
 
     openpyxl's ``iter_rows`` pads every row to the widest one asked for: without
     ``max_col`` a row with one cell in column XFD becomes 16,384 values, with it every
     empty row becomes ``max_col`` values. This reads the same parser row by row and makes
     each tuple only as wide as the row's last cell (at most ``max_col``).
+
+    ``date_formats``, when given, receives the number format of the first date cell of
+    each column (0-based index) from row ``first_data_row`` on, so that an output can
+    show dates as the input did.
     """
     from openpyxl.worksheet._reader import WorkSheetParser
 
     workbook = sheet.parent
+    styles = workbook._cell_styles
+    workbook._date_formats |= {
+        i for i, style in enumerate(styles) if style.numFmtId in CJK_DATE_FORMAT_IDS
+    }
     with sheet._get_source() as source:
         parser = WorkSheetParser(
             source,
@@ -192,8 +216,25 @@ def iter_row_values(sheet: Any, max_col: int):
             for cell in cells:
                 column = cell["column"]
                 if column <= width:
-                    values[column - 1] = cell["value"]
+                    value = values[column - 1] = cell["value"]
+                    if (
+                        date_formats is not None
+                        and index >= first_data_row
+                        and isinstance(value, (dt.date, dt.time))
+                        and column - 1 not in date_formats
+                    ):
+                        fmt = _number_format(workbook, cell["style_id"])
+                        if fmt is not None:
+                            date_formats[column - 1] = fmt
             yield tuple(values)
+
+
+def _number_format(workbook: Any, style_id: int) -> DateFormat | None:
+    try:
+        fmt_id = workbook._cell_styles[style_id].numFmtId
+        return fmt_id if fmt_id < 164 else workbook._number_formats[fmt_id - 164]
+    except (IndexError, TypeError):  # a damaged style reference: the output's default
+        return None
 
 
 def save_workbook(workbook: Any, target: str | IO[bytes]) -> None:

@@ -371,6 +371,7 @@ def classify_file(
             if headers == "id"
             else tuple(ZH_HEADERS[c] for c in confidences),
             keywords=f"opinions-model:{version}",
+            date_formats=table.date_formats,  # input columns keep their positions
         )
         with output_lock(output_path), open_writer(output_path, columns, layout=layout) as writer:
             buffer = []

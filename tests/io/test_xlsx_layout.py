@@ -40,7 +40,56 @@ def test_confidences_are_percentages_and_dates_stay_dates(default_model, tmp_pat
     conf = sheet.cell(2, header.index("topic_confidence") + 1)
     assert isinstance(conf.value, float) and conf.number_format == "0%"
     day = sheet.cell(2, header.index("走访日期") + 1)
-    assert day.value == dt.datetime(2026, 7, 1) and day.number_format == "yyyy-mm-dd"
+    # the input's own format (2026年7月1日), not a format of ours
+    assert day.value == dt.datetime(2026, 7, 1) and day.number_format == 'yyyy"年"m"月"d"日"'
+
+
+def _with_builtin_cjk_date_format(src: Path, dst: Path) -> None:
+    """``src`` with its one custom date format replaced by Excel's built-in id 31
+    (年月日 in Chinese Excel), which Chinese Excel and WPS write without defining it."""
+    import re
+    import zipfile
+
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+        for item in zin.infolist():
+            data = zin.read(item.filename)
+            if item.filename == "xl/styles.xml":
+                text = data.decode()
+                custom = re.search(r'<numFmt numFmtId="(\d+)"[^>]*年[^>]*/>', text)
+                assert custom, text
+                text = text.replace(custom.group(0), "")
+                text = text.replace(f'numFmtId="{custom.group(1)}"', 'numFmtId="31"')
+                data = text.encode()
+            zout.writestr(item, data)
+
+
+def test_chinese_builtin_date_format_is_read_as_a_date_and_kept(default_model, tmp_path):
+    src = tmp_path / "wps.xlsx"
+    _with_builtin_cjk_date_format(DATA / "bureau_title_rows.xlsx", src)
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(cli, ["classify", str(src), "-o", str(out), "-q"])
+    assert result.exit_code == 0, result.output
+    from nlp_pipeline.io.readers import open_table
+
+    with open_table(src) as table:
+        first = next(iter(table.rows()))
+    assert first.values["走访日期"] == dt.datetime(2026, 7, 1)  # not the serial number 46204
+    sheet = load_workbook(out)["结果"]
+    header = [c.value for c in sheet[1]]
+    day = sheet.cell(2, header.index("走访日期") + 1)
+    # openpyxl itself does not know id 31 and shows the serial; Excel and WPS show 2026年7月1日
+    assert day.value == 46204
+    assert sheet.parent._cell_styles[day.style_id].numFmtId == 31
+
+
+def test_dates_of_a_csv_input_show_as_yyyy_mm_dd(tmp_path):
+    from nlp_pipeline.io.writers import XlsxLayout, open_writer
+
+    out = tmp_path / "d.xlsx"
+    with open_writer(out, ["a", "b"], layout=XlsxLayout(date_formats={1: "d/m/yyyy"})) as w:
+        w.write_rows([{"a": dt.date(2026, 1, 2), "b": dt.date(2026, 1, 2)}])
+    row = load_workbook(out).active[2]
+    assert [c.number_format for c in row] == ["yyyy-mm-dd", "d/m/yyyy"]
 
 
 def test_chinese_headers_in_xlsx(default_model, tmp_path):
