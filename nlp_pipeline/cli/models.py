@@ -48,19 +48,25 @@ def models(ctx: click.Context) -> None:
 
 @models.command("use")
 @click.argument("version")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Switch to a version whose quality gate failed 强制使用未通过质量门槛的版本.",
+)
 @handle_errors
-def models_use(version: str) -> None:
+def models_use(version: str, force: bool) -> None:
     """Make VERSION the default model 切换默认模型 (atomic switch; use it to roll back).
+
+    Every switch is recorded in HISTORY.jsonl in the models folder.
 
     \b
     Example:  opinions models use default
     """
-    from nlp_pipeline.model.predictor import Predictor
-    from nlp_pipeline.model.registry import set_current, version_dir
+    from nlp_pipeline.model.registry import use_version
 
-    Predictor(version_dir(version))  # refuse to switch to a broken or tampered model
-    set_current(version)
-    click.echo(f"默认模型已切换为 default model is now: {version}")
+    record = use_version(version, force=force, via="cli")
+    forced = "（强制 forced）" if record["forced"] else ""
+    click.echo(f"默认模型已切换为 default model is now: {version}{forced}")
 
 
 @models.command("show")

@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from nlp_pipeline.errors import OutputError, where
+from nlp_pipeline.io import jsontext
 
 OUTPUT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl"}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -452,24 +453,10 @@ class _JsonlSink(_BufferedTextSink):
 
     def write_row(self, values: list[object]) -> None:
         record = dict(zip(self._columns, values, strict=True))
-        try:
-            line = json.dumps(record, ensure_ascii=False, default=str, allow_nan=False)
-        except ValueError:  # NaN or ±Infinity (e.g. read from a JSONL input): not JSON
-            line = json.dumps(_finite(record), ensure_ascii=False, default=str, allow_nan=False)
+        line = jsontext.dumps(record, default=str)  # NaN (e.g. from a JSONL input) → null
         self._buffer.write(line)
         self._buffer.write("\n")
         self._maybe_flush()
-
-
-def _finite(value: object) -> object:
-    """``value`` with every NaN and ±Infinity (nested too) replaced by None (JSON null)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_finite(v) for v in value]
-    return value
 
 
 class _XlsxSink(_Sink):

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from nlp_pipeline.errors import ModelError
+from nlp_pipeline.io import jsontext
 from nlp_pipeline.model.format import (
     CARD,
     CHECKED_FILES,
@@ -157,7 +158,7 @@ def write_model_dir(target: str | Path, pipelines: dict, meta: dict) -> Path:
         meta["tokenizer"] = tokenizer_identity()
         (tmp / CARD).write_text(_model_card(meta), encoding="utf-8")
         meta["files"] = {name: sha256_file(tmp / name) for name in CHECKED_FILES}
-        (tmp / META).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+        (tmp / META).write_text(jsontext.dumps(meta, indent=2), encoding="utf-8")
         os.rename(tmp, target)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)

@@ -129,7 +129,8 @@ def validate_meta(meta: dict, path: Path) -> None:
         raise _bad(path, "thresholds", "not a table of the review thresholds")
     for head in HEAD_NAMES:
         value = thresholds.get(head)
-        if not _is_number(value) or not math.isfinite(value) or not 0.0 <= value <= 1.0:
+        # just above 1 is "review everything" (training.metrics.REVIEW_ALL)
+        if not _is_number(value) or not math.isfinite(value) or not 0.0 <= value <= 1.0 + 1e-6:
             raise _bad(path, f"thresholds.{head}", f"not a number in [0, 1]: {str(value)[:40]!r}")
     labels = meta.get("labels")
     if labels is not None:

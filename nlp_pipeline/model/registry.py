@@ -6,6 +6,7 @@ Layout of the models folder (in the workspace: see ``nlp_pipeline.workspace``)::
       default/            the model shipped with the project
       20261127-1530-3fa9c2e/  a retrained version (date-time and short hash)
       CURRENT             one line: the version in use (absent = "default")
+      HISTORY.jsonl       every switch of the default: when, to what, how, forced or not
       .train.lock         present while a training runs (nlp_pipeline.training.lock)
 
 Switching the default rewrites ``CURRENT`` through a temporary file and ``os.replace``,
@@ -124,6 +125,67 @@ def set_current(version: str, root: Path | None = None) -> None:
 
     root.mkdir(parents=True, exist_ok=True)
     write_text_atomic(root / POINTER, version + "\n")
+
+
+HISTORY = "HISTORY.jsonl"
+
+
+def use_version(
+    version: str, *, force: bool = False, via: str = "cli", root: Path | None = None
+) -> dict:
+    """Make ``version`` the default, as ``opinions models use`` and the web page do.
+
+    The model must load (a broken or tampered one is refused). A retrained version whose
+    quality gate failed needs ``force``, as ``train --add --promote`` does. The switch is
+    appended to ``HISTORY.jsonl`` in the models folder (written before ``CURRENT``, so a
+    default is never in use without its record) and the record is returned.
+    """
+    import datetime as dt
+
+    from nlp_pipeline.model.predictor import Predictor
+
+    root = root or models_root()
+    path = version_dir(version, root)
+    meta = read_version_meta(path)
+    if not meta:
+        raise ModelError(f"{path}: 没有这个模型版本 (no such version)")
+    gate_passed = (meta.get("promotion") or {}).get("gate_passed")
+    if gate_passed is False and not force:
+        raise ModelError(
+            f"{version}: 该版本未通过质量门槛，如确需使用请加 --force "
+            "(the quality gate failed for this version; use --force to switch anyway)"
+        )
+    Predictor(path)  # refuse a broken or tampered model
+    record = {
+        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+        "version": version,
+        "previous": current_version(root),
+        "via": via,
+        "gate_passed": gate_passed,
+        "forced": bool(force and gate_passed is False),
+    }
+    root.mkdir(parents=True, exist_ok=True)
+    with open(root / HISTORY, "a", encoding="utf-8") as log:
+        log.write(json.dumps(record, ensure_ascii=False) + "\n")
+        log.flush()
+        os.fsync(log.fileno())
+    set_current(version, root)
+    return record
+
+
+def switch_history(root: Path | None = None) -> list[dict]:
+    """The switches of the default, oldest first (a line cut short by a crash is skipped)."""
+    try:
+        lines = ((root or models_root()) / HISTORY).read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            continue
+    return out
 
 
 def __getattr__(name: str) -> object:

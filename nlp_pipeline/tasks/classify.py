@@ -235,6 +235,8 @@ class BatchSummary:
     footer_rows: list[tuple[int, str]] = field(default_factory=list)
     undecodable_lines: int = 0
     warnings: list[str] = field(default_factory=list)
+    date_formats: dict[int, int | str] = field(default_factory=dict)
+    """Input column position → number format of its dates (XLSX input), as written."""
 
     def lines(self) -> list[str]:
         rate = self.rows / self.seconds if self.seconds else 0.0
@@ -373,6 +375,7 @@ def classify_file(
             keywords=f"opinions-model:{version}",
             date_formats=table.date_formats,  # input columns keep their positions
         )
+        summary.date_formats = table.date_formats  # the same dict, filled while reading
         with output_lock(output_path), open_writer(output_path, columns, layout=layout) as writer:
             buffer = []
             for result in classify_values(texts(), model_dir, jobs=jobs, chunk_rows=chunk_rows):

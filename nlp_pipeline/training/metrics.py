@@ -9,6 +9,10 @@ import numpy as np
 from nlp_pipeline.taxonomy import HEADS
 
 
+REVIEW_ALL = 1.0 + 1e-9
+"""A threshold above every confidence (1.0 included): every message goes to review."""
+
+
 def expected_calibration_error(
     confidence: np.ndarray, correct: np.ndarray, bins: int = 10
 ) -> float:
@@ -91,7 +95,7 @@ def choose_thresholds(
     tc, sc = np.asarray(topic_conf, float), np.asarray(stance_conf, float)
     joint = np.asarray(topic_correct, bool) & np.asarray(stance_correct, bool)
     qs = np.linspace(0.0, 1.0, candidates + 1)
-    best = (-1.0, 1.0 + 1e-9, 1.0 + 1e-9)
+    best = (-1.0, REVIEW_ALL, REVIEW_ALL)
     for t in np.unique(np.quantile(tc, qs)):
         keep_t = tc >= t
         for s in np.unique(np.quantile(sc, qs)):

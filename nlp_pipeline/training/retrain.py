@@ -31,6 +31,7 @@ from nlp_pipeline.data.labelled import (
     read_labelled,
 )
 from nlp_pipeline.errors import TrainingError
+from nlp_pipeline.io import jsontext
 from nlp_pipeline.io.atomic import write_text_atomic
 from nlp_pipeline.io.schema import ZH_HEADERS
 from nlp_pipeline.model.format import META
@@ -38,7 +39,7 @@ from nlp_pipeline.model.registry import (
     current_version,
     models_root,
     read_version_meta,
-    set_current,
+    use_version,
     version_dir,
 )
 from nlp_pipeline.training.adapt import WeightChoice, choose_weight, score_records, with_weight
@@ -252,7 +253,7 @@ def baseline_metrics(model_dir: Path, test_file: Path) -> dict:
 def _update_meta(path: Path, **fields) -> dict:
     meta = json.loads((path / META).read_text(encoding="utf-8"))
     meta.update(fields)
-    write_text_atomic(path / META, json.dumps(meta, ensure_ascii=False, indent=2))
+    write_text_atomic(path / META, jsontext.dumps(meta, indent=2))
     return meta
 
 
@@ -419,10 +420,8 @@ def retrain(
         passed, notes = gate(built.meta["metrics"], baseline, bureau=bureau)
         notes.extend(coverage_note(parent_meta, built.meta))
         timings["gate"] = time.perf_counter() - t0
-        promoted = False
-        if promote and (passed or force) and target.parent.resolve() == root.resolve():
-            set_current(target.name, root)
-            promoted = True
+        promoted = bool(promote and (passed or force) and target.parent.resolve() == root.resolve())
+        # The decision is recorded before CURRENT moves: a default is never in use without it.
         meta = _update_meta(
             target,
             promotion={
@@ -436,6 +435,8 @@ def retrain(
                 "notes": notes,
             },
         )
+        if promoted:
+            use_version(target.name, force=force, via="train --promote", root=root)
     return RetrainOutcome(
         version=version,
         path=target,

@@ -10,6 +10,7 @@ the way out and is written by the library's own writers (``open_writer``,
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import sqlite3
@@ -225,6 +226,7 @@ def run_classify(conn: sqlite3.Connection, config: ServeConfig, job: dict, repor
         "model_dir": str(model_dir),
         "model_version": Predictor(model_dir).version,
         "upload_name": upload["original_name"],
+        "date_formats": {str(k): v for k, v in summary.date_formats.items()},
     }
 
 
@@ -466,13 +468,26 @@ def run_export(conn: sqlite3.Connection, config: ServeConfig, job: dict, reporte
 
 
 def write_classified(conn, job: dict, path: Path, reporter=None) -> None:
-    from nlp_pipeline.io.writers import open_writer
+    """The classified file as ``opinions classify`` writes it (same XLSX layout, the
+    input's date formats), with the reviewers' corrections and a 已复核 column."""
+    from nlp_pipeline.io.writers import XlsxLayout, open_writer
 
-    columns = [*job["result"]["columns"], REVIEWED_COLUMN]
-    total = job["result"]["rows"]
-    with open_writer(path, columns) as writer:
+    result = job["result"]
+    columns = [*result["columns"], REVIEWED_COLUMN]
+    total = result["rows"]
+    date_formats = {int(k): v for k, v in result.get("date_formats", {}).items()}
+    dated = [columns[i] for i in date_formats]
+    layout = XlsxLayout(
+        text_columns=(result["text_column"],),
+        percent_columns=("topic_confidence", "stance_confidence"),
+        keywords=f"opinions-model:{result.get('model_version', '')}",
+        date_formats=date_formats,
+    )
+    with open_writer(path, columns, layout=layout) as writer:
         batch, done = [], 0
         for row in effective_rows(conn, job["id"]):
+            for column in dated:  # stored as ISO text in the database
+                row[column] = _as_datetime(row.get(column))
             batch.append(row)
             if len(batch) >= LOAD_BATCH:
                 writer.write_rows(batch)
@@ -481,6 +496,16 @@ def write_classified(conn, job: dict, path: Path, reporter=None) -> None:
                 if reporter:
                     reporter.rows(done, total)
         writer.write_rows(batch)
+
+
+def _as_datetime(value: object) -> object:
+    """An ISO date text back to a datetime; anything else unchanged."""
+    if isinstance(value, str) and value[:4].isdigit():
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return value
 
 
 def write_report_file(conn, job: dict, path: Path, by: str | None) -> None:

@@ -179,6 +179,22 @@ def test_gate_blocks_a_deliberately_mislabelled_file(default_model, corpus, mode
     assert not out.gate_passed and not out.promoted
     assert current_version(models_root) == "default"
     assert out.meta["promotion"]["gate_passed"] is False
+    # switching to it by hand needs --force too, and the forced switch is on record
+    from nlp_pipeline.model.registry import switch_history
+
+    runner = CliRunner()
+    refused = runner.invoke(cli, ["models", "use", out.version])
+    assert refused.exit_code != 0 and "--force" in refused.output
+    assert current_version(models_root) == "default" and switch_history() == []
+    forced = runner.invoke(cli, ["models", "use", out.version, "--force"])
+    assert forced.exit_code == 0 and "forced" in forced.output, forced.output
+    assert current_version(models_root) == out.version
+    assert runner.invoke(cli, ["models", "use", "default"]).exit_code == 0
+    history = switch_history()
+    assert [(h["version"], h["previous"], h["forced"], h["via"]) for h in history] == [
+        (out.version, "default", True, "cli"),
+        ("default", out.version, False, "cli"),
+    ]
 
 
 def test_rollback_restores_exact_previous_predictions(default_model, corpus, models_root, tmp_path):

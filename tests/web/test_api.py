@@ -361,6 +361,10 @@ def test_retrain_with_corrections_then_promote_and_roll_back(client, web_config,
     assert current_version() == version
     back = client.post("/models/use", data={"version": "default", "csrf_token": token})
     assert back.status_code == 303 and current_version() == "default"
+    from nlp_pipeline.model.registry import switch_history
+
+    history = [(h["version"], h["via"], h["forced"]) for h in switch_history()]
+    assert history == [(version, "web", not outcome["gate_passed"]), ("default", "web", False)]
 
 
 def _rows(*args, **kwargs):
@@ -469,6 +473,14 @@ def test_a_bureau_sheet_with_title_rows_is_read_as_the_cli_reads_it(client, web_
     assert info["columns"] == expected["columns"] and info["text_column"] == "意见内容"
     job_id = classify(client, web_config, DATA / "bureau_title_rows.xlsx")
     assert client.get(f"/api/jobs/{job_id}").get_json()["done"] == len(expected["rows"])
+    # the download is laid out as the CLI's: dates as the input showed them, percentages
+    data = download(client, web_config, f"/jobs/{job_id}/files/classified.xlsx").data
+    ws = openpyxl.load_workbook(io.BytesIO(data)).active
+    header = [c.value for c in ws[1]]
+    day = ws.cell(2, header.index("走访日期") + 1)
+    assert day.is_date and day.number_format == 'yyyy"年"m"月"d"日"'
+    assert ws.cell(2, header.index("topic_confidence") + 1).number_format == "0%"
+    assert ws.freeze_panes == "A2"
 
 
 def test_the_report_counts_the_corrected_labels(client, web_config, sheet):

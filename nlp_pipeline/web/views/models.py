@@ -66,24 +66,22 @@ def start_retrain():
 @bp.post("/models/use")
 def use_version():
     """Make a version the default, as ``opinions models use``; a failed gate needs "force"."""
-    from nlp_pipeline.model.predictor import Predictor
-    from nlp_pipeline.model.registry import read_version_meta, set_current, version_dir
+    from nlp_pipeline.model.registry import read_version_meta, use_version, version_dir
 
     version = request.form.get("version", "")
     try:
-        path = version_dir(version)
-        meta = read_version_meta(path)
+        meta = read_version_meta(version_dir(version))
         if not meta:
             abort(404, f"没有这个模型版本 (no such version): {version}")
-        promotion = meta.get("promotion") or {}
-        if promotion.get("gate_passed") is False and not request.form.get("force"):
+        if (meta.get("promotion") or {}).get("gate_passed") is False and not request.form.get(
+            "force"
+        ):
             abort(
                 409,
                 "该版本未通过质量门槛；如确需使用，请勾选“强制”(the gate failed; tick force, "
                 "as with --force)",
             )
-        Predictor(path)  # refuse a broken or tampered model, as the CLI does
-        set_current(version)
+        use_version(version, force=bool(request.form.get("force")), via="web")
     except OpinionsError as exc:
         abort(400, str(exc))
     flash(f"默认模型已切换为 {version} (default model is now {version})")
