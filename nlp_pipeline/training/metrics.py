@@ -8,7 +8,6 @@ import numpy as np
 
 from nlp_pipeline.taxonomy import HEADS
 
-
 REVIEW_ALL = 1.0 + 1e-9
 """A threshold above every confidence (1.0 included): every message goes to review."""
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +18,8 @@ from tests.conftest import CORPUS, PER_CELL
 HOSTILE = "<script>alert(1)</script>这个派出所</textarea>办事太慢了"
 PHONE = "13812345678"
 TOWNS = ["城关镇", "河西乡", "北山镇"]
+SHOTS = Path(__file__).resolve().parent / "screenshots"  # git-ignored
+WAIT = 180
 
 
 def fresh_records(n_per_cell: int = 2) -> list[dict]:
@@ -130,3 +136,49 @@ def download(client, config, url: str):
         run_pending(config)
         return client.get(url)
     return first
+
+
+# Browser tests (test_browser.py: Chromium, test_firefox.py: Firefox) share these.
+
+
+@pytest.fixture
+def server(request, default_model, corpus_copy, tmp_path):
+    """`opinions serve` on a free port, as a user starts it; yields its URL."""
+    extra = getattr(request, "param", [])
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "nlp_pipeline",
+            "serve",
+            "--port",
+            "0",
+            "--no-browser",
+            "--corpus",
+            str(corpus_copy),
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=open(tmp_path / "server.log", "w"),  # noqa: SIM115 - closed with the process
+        text=True,
+        env=os.environ.copy(),
+    )
+    line = process.stdout.readline()
+    match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
+    assert match, (line, (tmp_path / "server.log").read_text())
+    yield match.group(1).rstrip("/")
+    process.terminate()
+    process.wait(timeout=30)
+
+
+def wait_for(condition, timeout: float = WAIT, step: float = 0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = condition()
+        except Exception:  # noqa: BLE001 - the page is changing under us
+            value = None
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {condition.__code__.co_firstlineno}")

@@ -13,56 +13,21 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import subprocess
-import sys
 import tempfile
 import time
-from pathlib import Path
 
 import pytest
 
-from .conftest import HOSTILE, TOWNS, fresh_records, write_sheet
+from .conftest import HOSTILE, SHOTS, TOWNS, fresh_records, wait_for, write_sheet
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-SHOTS = Path(__file__).resolve().parent / "screenshots"
-WAIT = 180
 
 # Skipped on a developer's machine without the browser; never in CI, which installs it.
 pytestmark = pytest.mark.skipif(
     not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)) and not os.environ.get("CI"),
     reason="Debian's chromium and chromium-driver are not installed (.ci/run installs them)",
 )
-
-
-@pytest.fixture
-def server(request, default_model, corpus_copy, tmp_path):
-    """`opinions serve` on a free port, as a user starts it; yields its URL."""
-    extra = getattr(request, "param", [])
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "nlp_pipeline",
-            "serve",
-            "--port",
-            "0",
-            "--no-browser",
-            "--corpus",
-            str(corpus_copy),
-            *extra,
-        ],
-        stdout=subprocess.PIPE,
-        stderr=open(tmp_path / "server.log", "w"),  # noqa: SIM115 - closed with the process
-        text=True,
-        env=os.environ.copy(),
-    )
-    line = process.stdout.readline()
-    match = re.search(r"(http://127\.0\.0\.1:\d+/)", line)
-    assert match, (line, (tmp_path / "server.log").read_text())
-    yield match.group(1).rstrip("/")
-    process.terminate()
-    process.wait(timeout=30)
 
 
 @pytest.fixture
@@ -109,19 +74,6 @@ def browser(tmp_path):
 
 def shot(driver, name: str) -> None:
     driver.save_screenshot(str(SHOTS / f"{name}.png"))
-
-
-def wait_for(condition, timeout: float = WAIT, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = condition()
-        except Exception:  # noqa: BLE001 - the page is changing under us
-            value = None
-        if value:
-            return value
-        time.sleep(step)
-    raise AssertionError(f"timed out waiting for {condition.__code__.co_firstlineno}")
 
 
 def css(driver, selector):
