@@ -174,6 +174,30 @@ def thin_cue(records: list[dict], rng: random.Random) -> tuple[list[dict], list[
     return [r for r in records if id(r) not in dropped], sorted(r["v1_id"] for r in v1_cue[:k])
 
 
+def keep_v1_share(
+    records: list[dict], share: float, rng: random.Random
+) -> tuple[list[dict], list[str]]:
+    """Keep a seeded random ``share`` of the written v1 records in every topic × stance
+    cell (the seed report's records are all kept).
+
+    v1 was written one writer per topic, and its style alone predicts the topic (the style
+    probe of tests/test_corpus.py scores 0.39 on v1 against 0.27 on the register writers'
+    records); the choice is random within each cell, never by the probe or by a model.
+    """
+    if share >= 1.0:
+        return records, []
+    cells: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, r in enumerate(records):
+        if r.get("writer") == "v1" and r.get("source") != "report":
+            cells[(r["topic"], r["stance"])].append(i)
+    drop: set[int] = set()
+    for key in sorted(cells):
+        members = cells[key]
+        drop.update(rng.sample(members, len(members) - round(share * len(members))))
+    dropped = sorted(records[i]["v1_id"] for i in drop)
+    return [r for i, r in enumerate(records) if i not in drop], dropped
+
+
 def mark_hard(records: list[dict]) -> None:
     """Hard by measurement: a cross-validated plain baseline is wrong, or typical words mislead."""
     from sklearn.feature_extraction.text import TfidfVectorizer
@@ -249,6 +273,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--drafts", type=Path, required=True)
     ap.add_argument("--relabel", type=Path, default=HERE / "tools" / "relabel_v2.jsonl")
     ap.add_argument("--out", type=Path, default=HERE, help="folder for the corpus files")
+    ap.add_argument(
+        "--v1-keep",
+        type=float,
+        default=1.0,
+        help="share of the written v1 records to keep, per cell (seeded random)",
+    )
     args = ap.parse_args(argv)
     rng = random.Random(SEED)
     v1 = load_v1(args.v1, args.relabel)
@@ -258,6 +288,12 @@ def main(argv: list[str] | None = None) -> None:
     tools = HERE / "tools" if args.out.resolve() == HERE else args.out
     (tools / "thinned_v2.txt").write_text("\n".join(thinned) + "\n", encoding="utf-8")
     print(f"thinned {len(thinned)} v1 suggestions carrying 建议", file=sys.stderr)
+    records, dropped = keep_v1_share(records, args.v1_keep, rng)
+    (tools / "v1_dropped.txt").write_text("\n".join(dropped) + "\n", encoding="utf-8")
+    print(
+        f"kept {args.v1_keep:.0%} of the written v1 records: dropped {len(dropped)}",
+        file=sys.stderr,
+    )
     mark_hard(records)
     test = split(records, rng)
     order = list(range(len(records)))
