@@ -68,7 +68,7 @@ def remove_stale_temporaries(folder: str | os.PathLike[str]) -> list[str]:
     the same folder does. Files of live processes, and anything not named like ours, are
     left alone. Returns the names removed.
     """
-    removed = []
+    removed: list[str] = []
     try:
         entries = list(os.scandir(folder))
     except OSError:
