@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 
 # Text longer than this is cut before features (documented in the README); a 1 MB
@@ -115,7 +116,7 @@ def _qq(match: re.Match[str]) -> str:
     return PLACEHOLDERS["qq"]
 
 
-_MASKS: list[tuple[re.Pattern[str], object]] = [
+_MASKS: list[tuple[re.Pattern[str], str | Callable[[re.Match[str]], str]]] = [
     (_URL, PLACEHOLDERS["url"]),
     (_ID_18, PLACEHOLDERS["id_card"]),
     (_BANK_CARD, _bank_card),
