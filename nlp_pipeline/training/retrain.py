@@ -398,6 +398,7 @@ def retrain(
                 progress=say,
             )
             if pending is not None:
+                assert final_added is not None  # both are set when records were accepted
                 os.replace(pending, final_added)
         finally:
             if pending is not None and pending.exists():
