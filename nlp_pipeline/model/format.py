@@ -24,6 +24,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeGuard
 
 import numpy as np
 
@@ -102,7 +103,7 @@ def _bad(path: Path, field: str, why: str) -> ModelError:
     return ModelError(f"{path}: meta.json 字段 {field} 无效 (invalid field {field!r}: {why})")
 
 
-def _is_number(value: object) -> bool:
+def _is_number(value: object) -> TypeGuard[int | float]:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
