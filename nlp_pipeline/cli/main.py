@@ -8,8 +8,6 @@ renders its result. Results go to stdout; progress and messages go to stderr.
 
 from __future__ import annotations
 
-import sys
-
 import click
 
 from nlp_pipeline import __version__
@@ -85,4 +83,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()  # click exits with the command's status itself
