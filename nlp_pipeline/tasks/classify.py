@@ -79,7 +79,7 @@ def _workers_ignore_ctrl_c() -> Iterator[None]:
 
 
 def _empty_result(error: str) -> dict:
-    out = dict.fromkeys(OUTPUT_FIELDS, "")
+    out: dict[str, object] = dict.fromkeys(OUTPUT_FIELDS, "")
     out["needs_review"] = True
     out["no_opinion"] = False
     out["error"] = error
@@ -115,7 +115,7 @@ def _as_record(result: tuple | str) -> dict:
         return _empty_result(result)
     topic, tconf, stance, sconf, review = result
     if topic is None:  # no opinion (无, 无意见, 同上): no labels, nothing to review
-        out = dict.fromkeys(OUTPUT_FIELDS, "")
+        out: dict[str, object] = dict.fromkeys(OUTPUT_FIELDS, "")
         out.update(needs_review=False, no_opinion=True)
         return out
     return {
