@@ -101,7 +101,7 @@ def read_labelled(
         text_col = find_text_column(table.columns, text_column, path=path_s)
         topic_col = _pick(table.columns, TOPIC_COLUMNS, "topic 主题", path_s)
         stance_col = _pick(table.columns, STANCE_COLUMNS, "stance 立场", path_s)
-        twins = {
+        twins: dict[str, list[str]] = {
             "topic": [c for c in ("topic", "topic_zh") if c in table.columns],
             "stance": [c for c in ("stance", "stance_zh") if c in table.columns],
         }
