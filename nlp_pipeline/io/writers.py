@@ -35,7 +35,7 @@ import sys
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Protocol
 
 from nlp_pipeline.errors import OutputError, where
 from nlp_pipeline.io import jsontext
@@ -291,8 +291,18 @@ def _os_error(path: str, exc: OSError, *, replacing: bool = False) -> OutputErro
 # Targets: where bytes go
 
 
+class _BinaryOut(Protocol):
+    """What a target writes to: a binary file, or stdout (maybe wrapped in _TextAsBytes)."""
+
+    def write(self, data: bytes, /) -> int: ...
+
+    def flush(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class _Target:
-    file: IO[bytes]
+    file: _BinaryOut
 
     def write(self, data: bytes) -> None:
         raise NotImplementedError
@@ -306,6 +316,8 @@ class _Target:
 
 class _AtomicFile(_Target):
     """A temporary file beside ``final`` that replaces it on commit."""
+
+    file: IO[bytes]
 
     def __init__(self, final: str) -> None:
         from nlp_pipeline.io.atomic import temp_name
@@ -522,11 +534,11 @@ class _XlsxSink(_Sink):
             elif isinstance(value, dt.datetime):
                 serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
                 midnight = value.hour == value.minute == value.second == value.microsecond == 0
-                style = self._date_style(i, 3 if midnight else 4)
-                parts.append(f'<c r="{ref}" s="{style}"><v>{serial!r}</v></c>')
+                xf = self._date_style(i, 3 if midnight else 4)
+                parts.append(f'<c r="{ref}" s="{xf}"><v>{serial!r}</v></c>')
             elif isinstance(value, dt.date):
-                serial = (value - _EXCEL_EPOCH.date()).days
-                parts.append(f'<c r="{ref}" s="{self._date_style(i, 3)}"><v>{serial}</v></c>')
+                days = (value - _EXCEL_EPOCH.date()).days
+                parts.append(f'<c r="{ref}" s="{self._date_style(i, 3)}"><v>{days}</v></c>')
             else:  # time, timedelta: as text, exactly as Python writes it
                 parts.append(_inline(ref, xlsx_text(str(value)), 0))
         parts.append("</row>")
@@ -748,8 +760,10 @@ def _xlsx_value(value: object) -> object:
         return value if math.isfinite(value) else str(value)
     if isinstance(value, dt.datetime):
         return value if value.tzinfo is None else value.isoformat(sep=" ")
-    if isinstance(value, (dt.date, dt.time, dt.timedelta)):
+    if isinstance(value, (dt.date, dt.time)):
         return value if getattr(value, "tzinfo", None) is None else value.isoformat()
+    if isinstance(value, dt.timedelta):
+        return value
     if isinstance(value, (dict, list)):
         return json.dumps(value, ensure_ascii=False)
     return str(value)
