@@ -7,10 +7,14 @@ import io
 import re
 import warnings
 from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from nlp_pipeline.report.compute import Section
 from nlp_pipeline.report.wording import _HEAD_ZH, _e, pct
 from nlp_pipeline.taxonomy import STANCES, TOPICS
+
+if TYPE_CHECKING:
+    from matplotlib.typing import RcKeyType
 
 STANCE_COLORS = {
     "praise": "#4f8a5b",
@@ -50,7 +54,7 @@ class _Charts:
         from matplotlib.figure import Figure
 
         self.count += 1
-        rc = {
+        rc: dict[RcKeyType, Any] = {
             "svg.fonttype": "none",
             "svg.hashsalt": f"report-chart-{self.count}",
             "font.family": "sans-serif",

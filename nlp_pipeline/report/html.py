@@ -3,6 +3,8 @@ A4-friendly width and print CSS, 宋体/黑体 font stacks with fallbacks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from nlp_pipeline.report.charts import _Charts
 from nlp_pipeline.report.compute import Comment, Report, Section
 from nlp_pipeline.report.wording import (
@@ -81,10 +83,10 @@ ol.examples li {{ margin-bottom: 1.5mm; }}
 
 def _table(
     headers: list[str],
-    rows: list[list[tuple[str, object]]],
+    rows: Sequence[Sequence[tuple[str, object]]],
     *,
     caption: str | None = None,
-    total: list[tuple[str, object]] | None = None,
+    total: Sequence[tuple[str, object]] | None = None,
 ) -> str:
     """An HTML table; cells are (css class, value) and every value is escaped."""
     out = ["<table>"]

@@ -4,6 +4,7 @@ CLI's default output)."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from nlp_pipeline.report.compute import Comment, Report, Section
 from nlp_pipeline.report.wording import (
@@ -34,7 +35,7 @@ def _md(value: object) -> str:
     return _MD_BREAKS.sub(" ", _MD_SPECIAL.sub(r"\\\1", mask_for_display(value)))
 
 
-def _md_table(headers: list[str], rows: list[list[object]], numeric: set[int]) -> list[str]:
+def _md_table(headers: list[str], rows: Sequence[Sequence[object]], numeric: set[int]) -> list[str]:
     align = ["---:" if i in numeric else "---" for i in range(len(headers))]
     out = ["| " + " | ".join(_md(h) for h in headers) + " |", "| " + " | ".join(align) + " |"]
     out += ["| " + " | ".join(_md(v) for v in row) + " |" for row in rows]

@@ -67,7 +67,7 @@ def xlsx_tables(report: Report) -> dict[str, tuple[list[str], list[list[object]]
         for t in TOPICS
         for rank, x in enumerate(s.terms[t], 1)
     ]
-    examples = [
+    examples: list[list[object]] = [
         [
             _section_label(s),
             TOPICS[t],
@@ -83,7 +83,7 @@ def xlsx_tables(report: Report) -> dict[str, tuple[list[str], list[list[object]]
     ]
     grouped = bool(report.by)
     lead = [group] if grouped else []
-    review = [
+    review: list[list[object]] = [
         [
             *([c.group] if grouped else []),
             c.number,
@@ -95,7 +95,7 @@ def xlsx_tables(report: Report) -> dict[str, tuple[list[str], list[list[object]]
         ]
         for c in report.overall.review
     ]
-    errors = [
+    errors: list[list[object]] = [
         [*([c.group] if grouped else []), c.number, c.error, c.text]
         for c in report.overall.error_rows
     ]
