@@ -17,7 +17,9 @@ WAITRESS_THREADS = 8
 
 def start_workers(config: ServeConfig) -> list[subprocess.Popen]:
     """``config.workers`` processes running jobs; each exits when this process is gone."""
-    args = {k: (str(v) if v is not None else None) for k, v in asdict(config).items()}
+    args: dict[str, object] = {
+        k: (str(v) if v is not None else None) for k, v in asdict(config).items()
+    }
     args.update(port=config.port, max_upload_mb=config.max_upload_mb, workers=config.workers)
     args.update(classify_jobs=config.classify_jobs, parent_pid=os.getpid())
     command = [sys.executable, "-m", "nlp_pipeline.web.jobs", json.dumps(args)]

@@ -140,7 +140,7 @@ def job_page(job_id: str):
         return retrain_page(job)
     if job["kind"] != "classify":
         abort(404, "没有这个任务 (no such job)")
-    context = {"page": "classify", "job": job, "status": jobs.status(job)}
+    context: dict[str, object] = {"page": "classify", "job": job, "status": jobs.status(job)}
     if job["status"] == "done":
         f = {
             k: request.args.get(k, "")
@@ -190,6 +190,7 @@ def download(job_id: str, kind: str):
     path, export_id = results.request_export(conn(), config(), job, kind, by)
     if path is None:
         export = jobs.get(conn(), export_id)
+        assert export is not None  # request_export found or created it
         return render_template(
             "wait.html", page="classify", job=job, export=export, status=jobs.status(export)
         )

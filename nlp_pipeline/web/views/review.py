@@ -56,6 +56,7 @@ def review_page(job_id: str):
         return render_template("review_one.html", row=None, **context)
     i = min(max(_page("i") - 1, 0), len(numbers) - 1)
     row = results.get_row(conn(), job, numbers[i])
+    assert row is not None  # numbers are rows of this job
     pred = predictor(job["result"].get("model_dir")).predict_one(row["text"] or " ")
     from nlp_pipeline.text.normalize import normalize
 
@@ -80,7 +81,7 @@ def _page(name: str = "page") -> int:
 @bp.post("/api/jobs/<hexid:job_id>/rows/<int:n>/label")
 def label(job_id: str, n: int):
     """Save one correction (topic and stance ids); the table is the source of every export."""
-    _job(job_id)
+    job = _job(job_id)
     data = request.get_json(silent=True) if request.is_json else request.form
     if not data:
         return jsonify({"error": "缺少 topic/stance (missing topic and stance)"}), 400
@@ -95,5 +96,6 @@ def label(job_id: str, n: int):
         )
     except InputError as exc:
         return jsonify({"error": str(exc)}), 400
-    row = results.get_row(conn(), jobs.get(conn(), job_id), n)
+    row = results.get_row(conn(), job, n)
+    assert row is not None  # checked above
     return jsonify({"n": n, "topic": row["topic"], "stance": row["stance"], "saved": True})
