@@ -37,6 +37,7 @@ Decisions worth knowing:
 from __future__ import annotations
 
 import csv
+import enum
 import json
 import os
 import re
@@ -47,9 +48,9 @@ import warnings
 import weakref
 import zipfile
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, TYPE_CHECKING, Any, BinaryIO
+from typing import IO, TYPE_CHECKING, Any, BinaryIO, Final
 
 from nlp_pipeline.errors import InputError, where
 from nlp_pipeline.io.encoding import (
@@ -427,14 +428,20 @@ class _Unclosable:
 # Physical lines
 
 
-class _Overlong:
-    """Stands for a physical line longer than MAX_RECORD_CHARS (its text is dropped)."""
+class _Overlong(enum.Enum):
+    """Stands for a physical line longer than MAX_RECORD_CHARS (its text is dropped).
+
+    A one-member enum, so that ``line is _OVERLONG`` tells type checkers ``line`` is a str
+    otherwise.
+    """
+
+    OVERLONG = enum.auto()
 
     def __repr__(self) -> str:
         return "<overlong line>"
 
 
-_OVERLONG = _Overlong()
+_OVERLONG: Final = _Overlong.OVERLONG
 
 
 def _split_lines(chunks: Iterable[str]) -> Iterator[str | _Overlong]:
@@ -491,7 +498,7 @@ class _Source:
     encoding: str | None
     columns: list[str]
 
-    def rows(self, reader: TableReader) -> Iterator[InputRow]:
+    def rows(self, reader: TableReader) -> Generator[InputRow, None, None]:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -500,6 +507,8 @@ class _Source:
 
 class _TextSource(_Source):
     """Base for the line-based formats: decoding and line splitting are shared."""
+
+    encoding: str
 
     lenient = 0
     """1: lines that do not decode become error rows (``--encoding-errors=rows``); 2: so do
@@ -512,7 +521,7 @@ class _TextSource(_Source):
         self._reopen = reopen
         self.columns = []
 
-    def _lines(self) -> Iterator[str | _Overlong]:
+    def _lines(self) -> Generator[str | _Overlong, None, None]:
         with self._reopen() as stream:
             if self.lenient:
                 yield from _split_lines(
@@ -573,12 +582,12 @@ class _TxtSource(_TextSource):
         super().__init__(*args)
         self.columns = ["line", "text"]
 
-    def rows(self, reader: TableReader) -> Iterator[InputRow]:
+    def rows(self, reader: TableReader) -> Generator[InputRow, None, None]:
         for number, line in enumerate(self._lines(), 1):
             if line is _OVERLONG:
                 yield self._error(number, _OVERLONG_MESSAGE.format(limit=MAX_RECORD_CHARS))
                 continue
-            text = _line_text(line)  # type: ignore[arg-type]
+            text = _line_text(line)
             if not text.strip():
                 reader._count_empty()
                 continue
@@ -604,7 +613,7 @@ class _JsonlSource(_TextSource):
         for line in self._lines():
             if line is _OVERLONG:
                 continue
-            text = _line_text(line).strip()  # type: ignore[arg-type]
+            text = _line_text(line).strip()
             if not text.startswith("{"):
                 continue
             try:
@@ -615,12 +624,12 @@ class _JsonlSource(_TextSource):
                 seen.update(dict.fromkeys(obj))
         return list(seen)
 
-    def rows(self, reader: TableReader) -> Iterator[InputRow]:
+    def rows(self, reader: TableReader) -> Generator[InputRow, None, None]:
         for number, line in enumerate(self._lines(), 1):
             if line is _OVERLONG:
                 yield self._error(number, _OVERLONG_MESSAGE.format(limit=MAX_RECORD_CHARS))
                 continue
-            text = _line_text(line).strip()  # type: ignore[arg-type]
+            text = _line_text(line).strip()
             if not text:
                 reader._count_empty()
                 continue
@@ -722,16 +731,16 @@ class _LineFeed:
                 self.eof = True
                 raise
             if line is not _OVERLONG and line.startswith("\ufeff"):
-                line = line[1:]  # type: ignore[union-attr]
+                line = line[1:]
             self._last += 1
             number = self._last
         self.record.append((number, line))
         if line is _OVERLONG:
             raise _RecordTooLong
-        self.chars += len(line)  # type: ignore[arg-type]
+        self.chars += len(line)
         if len(self.record) > MAX_RECORD_LINES or self.chars > MAX_RECORD_CHARS:
             raise _RecordTooLong
-        return line  # type: ignore[return-value]
+        return line
 
 
 @dataclass
@@ -788,7 +797,7 @@ class _CsvSource(_TextSource):
             raise InputError(f"{where(self.name, number)}表头{problem}")
         return number, above, header_names(fields)
 
-    def rows(self, reader: TableReader) -> Iterator[InputRow]:
+    def rows(self, reader: TableReader) -> Generator[InputRow, None, None]:
         for record in self._records():
             if record.number <= self.header_number:
                 if _all_blank(record.fields) and not record.error:
@@ -817,7 +826,7 @@ class _CsvSource(_TextSource):
         fields = fields + [""] * (expected - len(fields))
         return InputRow(number, dict(zip(self.columns, fields, strict=True)))
 
-    def _records(self) -> Iterator[_Record]:
+    def _records(self) -> Generator[_Record, None, None]:
         """Parse records strictly; after a failed record resume at its second line."""
         _raise_field_size_limit()
         lines = self._lines()
@@ -836,7 +845,7 @@ class _CsvSource(_TextSource):
                     continue
                 yield _Record(feed.start, fields)
         finally:
-            lines.close()  # type: ignore[attr-defined]
+            lines.close()
 
     def _explain(self, exc: Exception, feed: _LineFeed) -> str:
         first_overlong = bool(feed.record) and feed.record[0][1] is _OVERLONG
@@ -1035,8 +1044,8 @@ def _footer_text(row: InputRow, width: int) -> str | None:
 
 
 def _without_footer(
-    rows: Iterator[InputRow], width: int, footer: list[tuple[int, str]]
-) -> Iterator[InputRow]:
+    rows: Generator[InputRow, None, None], width: int, footer: list[tuple[int, str]]
+) -> Generator[InputRow, None, None]:
     """Hold footer-like rows back; rows followed by data are data after all."""
     held: list[tuple[InputRow, str]] = []
     try:
@@ -1051,7 +1060,7 @@ def _without_footer(
             yield row
         footer.extend((row.number, text) for row, text in held)
     finally:
-        rows.close()  # type: ignore[attr-defined]
+        rows.close()
 
 
 # ---------------------------------------------------------------------------------------
@@ -1109,11 +1118,11 @@ class _XlsxSource(_Source):
             cells_iter.close()
         if not top:
             raise InputError(f"{where(self.name)}工作表 {self._sheet.title!r} 是空的")
-        number, cells, above = _pick_header(top, spec, self.name, "行")
-        width = max(i for i, v in enumerate(cells, 1) if not _is_blank(v))
-        return number, above, header_names(cells[:width])
+        number, header, above = _pick_header(top, spec, self.name, "行")
+        width = max(i for i, v in enumerate(header, 1) if not _is_blank(v))
+        return number, above, header_names(header[:width])
 
-    def rows(self, reader: TableReader) -> Iterator[InputRow]:
+    def rows(self, reader: TableReader) -> Generator[InputRow, None, None]:
         for number, cells in self._cells():
             if all(_is_blank(v) for v in cells):
                 reader._count_empty()
@@ -1139,7 +1148,7 @@ class _XlsxSource(_Source):
             return InputRow(number, {}, f"{where(self.name, number)}{problem}")
         return InputRow(number, values)
 
-    def _cells(self) -> Iterator[tuple[int, tuple[object, ...]]]:
+    def _cells(self) -> Generator[tuple[int, tuple[object, ...]], None, None]:
         """Sheet rows with their 1-based numbers; damage in the zip raises InputError."""
         # Beyond MAX_COLUMNS + 1 cells are not even made into values: a row padded to
         # column XFD costs what a short one costs.
