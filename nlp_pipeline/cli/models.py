@@ -31,8 +31,10 @@ def models(ctx: click.Context) -> None:
         click.echo(f"没有模型 (no models in {models_root()})")
         return
     click.echo(
-        f"{'':2}{'version':<28}{'n_train':>8}{'topic F1':>10}{'stance F1':>11}{'coverage':>10}  parent"
+        f"{'':2}{'version':<28}{'n_train':>8}{'topic F1':>10}{'stance F1':>11}{'coverage':>10}"
+        f"  {'gate':<6}parent"
     )
+    gates = {True: "passed", False: "FAILED", None: "—"}
     for v in versions:
         m = v["metrics"]
 
@@ -42,7 +44,12 @@ def models(ctx: click.Context) -> None:
         click.echo(
             f"{'*' if v['default'] else ' ':2}{v['version']:<28}{v['n_train'] or '—':>8}"
             f"{num('test_topic_macro_f1'):>10}{num('test_stance_macro_f1'):>11}"
-            f"{num('test_review_coverage'):>10}  {v['parent'] or '—'}"
+            f"{num('test_review_coverage'):>10}  {gates[v['gate']]:<6}{v['parent'] or '—'}"
+        )
+    if not any(v["default"] for v in versions):
+        echo_err(
+            "注意：CURRENT 指向的默认模型不存在 (warning: the default named in CURRENT does not "
+            "exist; `opinions models use default` repairs it)"
         )
 
 
@@ -67,6 +74,32 @@ def models_use(version: str, force: bool) -> None:
     record = use_version(version, force=force, via="cli")
     forced = "（强制 forced）" if record["forced"] else ""
     click.echo(f"默认模型已切换为 default model is now: {version}{forced}")
+
+
+@models.command("history")
+@handle_errors
+def models_history() -> None:
+    """List every switch of the default model 默认模型切换记录 (HISTORY.jsonl), oldest first.
+
+    \b
+    Example:  opinions models history
+    """
+    from nlp_pipeline.model.registry import switch_history
+
+    records = switch_history()
+    if not records:
+        click.echo("还没有切换记录 (no switch recorded yet)")
+    for r in records:
+        if r.get("failed"):
+            click.echo(
+                f"{r.get('at', '?')}  {r.get('version', '?')}  切换失败 failed: {r['failed']}"
+            )
+            continue
+        forced = "  强制 forced (gate failed)" if r.get("forced") else ""
+        click.echo(
+            f"{r.get('at', '?')}  {r.get('previous', '?')} → {r.get('version', '?')}"
+            f"  via {r.get('via', '?')}{forced}"
+        )
 
 
 @models.command("show")

@@ -62,7 +62,7 @@ from nlp_pipeline.io.encoding import (
 )
 
 if TYPE_CHECKING:
-    from nlp_pipeline.io.xlsx_guard import DateFormat
+    from nlp_pipeline.io.xlsx_guard import DateFormats
 
 FORMATS = ("csv", "tsv", "txt", "jsonl", "xlsx")
 EXTENSIONS = {
@@ -200,9 +200,10 @@ class TableReader:
         self.columns: list[str] = list(self._source.columns)
         self.notes: list[str] = list(getattr(self._source, "notes", []))
         """Whole-file remarks for the user (columns dropped beyond MAX_COLUMNS …)."""
-        self.date_formats: dict[int, DateFormat] = getattr(self._source, "date_formats", {})
-        """Column position (0-based) → number format of its first date cell (XLSX only);
-        filled while rows are read, so an XLSX output can show dates as the input did."""
+        self.date_formats: DateFormats = getattr(self._source, "date_formats", {})
+        """Column position (0-based) → kind of value → number format of its first such cell
+        (XLSX only); filled while rows are read, so an XLSX output shows dates as the input
+        did."""
         self.header_row: int | None = getattr(self._source, "header_number", None)
         self.skipped_above: int = getattr(self._source, "skipped_above", 0)
 
@@ -1077,7 +1078,7 @@ class _XlsxSource(_Source):
         self, file: str | IO[bytes], name: str, sheet: str | None, spec: HeaderSpec | None = None
     ) -> None:
         self.name = name
-        self.date_formats: dict[int, DateFormat] = {}
+        self.date_formats: DateFormats = {}
         self._workbook = _load_workbook(file, name)
         try:
             self._sheet = self._pick_sheet(sheet)
@@ -1159,6 +1160,7 @@ class _XlsxSource(_Source):
             MAX_COLUMNS + 1,
             self.date_formats,
             getattr(self, "header_number", 1 << 31) + 1,  # header not read yet: record none
+            len(getattr(self, "columns", ())),  # cells right of the header are error rows
         )
         number = 0
         while True:

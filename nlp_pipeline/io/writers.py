@@ -39,6 +39,7 @@ from typing import IO, Protocol
 
 from nlp_pipeline.errors import OutputError, where
 from nlp_pipeline.io import jsontext
+from nlp_pipeline.io.xlsx_guard import date_kind
 
 OUTPUT_EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".xlsx": "xlsx", ".jsonl": "jsonl"}
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -51,10 +52,11 @@ class XlsxLayout:
 
     The header row is frozen and bold with an autofilter; ``text_columns`` are wide and
     wrapped; ``percent_columns`` (confidences in [0, 1]) show as ``93%``; dates show as
-    ``yyyy-mm-dd`` (with the time when there is one), or in the number format
-    ``date_formats`` gives for their column position (0-based; a built-in Excel format id or
-    a format code, as ``TableReader.date_formats`` records them from an XLSX input, so that
-    ``2026年3月5日`` stays ``2026年3月5日``). It is read while rows are written, so it may
+    ``yyyy-mm-dd`` (with the time when there is one; times of day as ``h:mm:ss``), or in the
+    number format ``date_formats`` gives for their column position (0-based) and kind of
+    value (``date``, ``datetime``, ``time``): a built-in Excel format id or a format code, as
+    ``TableReader.date_formats`` records them from an XLSX input, so that ``2026年3月5日``
+    stays ``2026年3月5日``. It is read while rows are written, so it may
     fill as the input is read. ``keywords`` go into the document properties (``opinions
     report`` reads the model version from there).
     """
@@ -62,7 +64,7 @@ class XlsxLayout:
     text_columns: tuple[str, ...] = ()
     percent_columns: tuple[str, ...] = ()
     keywords: str = ""
-    date_formats: Mapping[int, int | str] = field(default_factory=dict)
+    date_formats: Mapping[int, Mapping[str, int | str]] = field(default_factory=dict)
 
 
 XLSX_MAX_CELL_CHARS = 32_767
@@ -531,24 +533,24 @@ class _XlsxSink(_Sink):
             elif isinstance(value, (int, float)):
                 style = ' s="2"' if kind == "pct" and isinstance(value, float) else ""
                 parts.append(f'<c r="{ref}"{style}><v>{value!r}</v></c>')
-            elif isinstance(value, dt.datetime):
-                serial = (value - _EXCEL_EPOCH).total_seconds() / 86400
-                midnight = value.hour == value.minute == value.second == value.microsecond == 0
-                xf = self._date_style(i, 3 if midnight else 4)
+            elif (
+                isinstance(value, (dt.date, dt.time))
+                and (serial := _excel_serial(value)) is not None
+            ):
+                what = date_kind(value) or "date"
+                xf = self._date_style(i, what, _DEFAULT_DATE_XF[what])
                 parts.append(f'<c r="{ref}" s="{xf}"><v>{serial!r}</v></c>')
-            elif isinstance(value, dt.date):
-                days = (value - _EXCEL_EPOCH.date()).days
-                parts.append(f'<c r="{ref}" s="{self._date_style(i, 3)}"><v>{days}</v></c>')
-            else:  # time, timedelta: as text, exactly as Python writes it
+            else:  # timedelta, dates Excel cannot hold: as text, exactly as Python writes it
                 parts.append(_inline(ref, xlsx_text(str(value)), 0))
         parts.append("</row>")
         self._buffer.append("".join(parts))
         if len(self._buffer) >= 2000:
             self.flush()
 
-    def _date_style(self, column: int, default: int) -> int:
-        """The style of a date cell: its input column's own number format, else ``default``."""
-        fmt = self._layout.date_formats.get(column)
+    def _date_style(self, column: int, kind: str, default: int) -> int:
+        """The style of a date cell: its input column's own number format for this kind of
+        value (date, date and time, time), else ``default``."""
+        fmt = self._layout.date_formats.get(column, {}).get(kind)
         if fmt is None:
             return default
         if fmt not in self._date_xfs:
@@ -618,6 +620,26 @@ class _XlsxSink(_Sink):
 
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EXCEL_LEAP_BUG = dt.datetime(1900, 3, 1)  # Excel counts a 1900-02-29 that never was
+_DEFAULT_DATE_XF = {"date": 3, "datetime": 4, "time": 6}
+
+
+def _excel_serial(value: dt.date | dt.time) -> float | int | None:
+    """Excel's serial number of a date, date and time, or time of day (1900 date system);
+    None for dates before 1900-01-01, which Excel cannot hold."""
+    if isinstance(value, dt.time):
+        seconds = value.hour * 3600 + value.minute * 60 + value.second
+        return (seconds + value.microsecond / 1e6) / 86400
+    if not isinstance(value, dt.datetime):
+        value = dt.datetime(value.year, value.month, value.day)
+        if value < dt.datetime(1900, 1, 1):
+            return None
+        return (value - _EXCEL_EPOCH).days - (value < _EXCEL_LEAP_BUG)
+    if value < dt.datetime(1900, 1, 1):
+        return None
+    return (value - _EXCEL_EPOCH).total_seconds() / 86400 - (value < _EXCEL_LEAP_BUG)
+
+
 _XLSX_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _XLSX_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _XLSX_PKG_REL = "http://schemas.openxmlformats.org/package/2006/relationships"
@@ -653,8 +675,8 @@ _XLSX_WORKBOOK_RELS = (
     '<Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/styles" Target="styles.xml"/>'
     "</Relationships>"
 )
-# cellXfs: 0 default, 1 wrapped text, 2 percent, 3 date, 4 date and time, 5 header; then
-# one per date format carried over from the input.
+# cellXfs: 0 default, 1 wrapped text, 2 percent, 3 date, 4 date and time, 5 header, 6 time
+# of day (built-in format 21, h:mm:ss); then one per date format carried over from the input.
 _XLSX_XFS = (
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>',
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0" applyAlignment="1">'
@@ -664,6 +686,7 @@ _XLSX_XFS = (
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1" '
     'applyAlignment="1"><alignment vertical="center"/></xf>',
+    '<xf numFmtId="21" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>',
 )
 _XLSX_NUMFMTS = (
     '<numFmt numFmtId="164" formatCode="yyyy-mm-dd"/>',

@@ -167,13 +167,32 @@ CJK_DATE_FORMAT_IDS = frozenset([*range(27, 37), *range(50, 59)])
 
 DateFormat = int | str
 """A cell's number format: a built-in id (< 164) or the format code of a custom one."""
+DateFormats = dict[int, dict[str, DateFormat]]
+"""Column position (0-based) → kind of value (``date_kind``) → the input's number format."""
+
+
+def date_kind(value: object) -> str | None:
+    """``"date"``, ``"datetime"`` (a time of day other than midnight) or ``"time"``, else None.
+
+    A column's number format is kept per kind, so that a format seen on a plain date never
+    hides the time of another cell, and a time-only format never hides a date.
+    """
+    if isinstance(value, dt.datetime):
+        midnight = value.hour == value.minute == value.second == value.microsecond == 0
+        return "date" if midnight else "datetime"
+    if isinstance(value, dt.date):
+        return "date"
+    if isinstance(value, dt.time):
+        return "time"
+    return None
 
 
 def iter_row_values(
     sheet: Any,
     max_col: int,
-    date_formats: dict[int, DateFormat] | None = None,
+    date_formats: DateFormats | None = None,
     first_data_row: int = 1,
+    date_width: int = 0,
 ) -> Iterator[tuple[object, ...]]:
     """The sheet's rows as value tuples, each at most ``max_col`` wide, gaps as ``()``.
 
@@ -182,9 +201,9 @@ def iter_row_values(
     empty row becomes ``max_col`` values. This reads the same parser row by row and makes
     each tuple only as wide as the row's last cell (at most ``max_col``).
 
-    ``date_formats``, when given, receives the number format of the first date cell of
-    each column (0-based index) from row ``first_data_row`` on, so that an output can
-    show dates as the input did.
+    ``date_formats``, when given, receives the number format of the first cell of each kind
+    (``date_kind``) in each of the first ``date_width`` columns (0-based index), from row
+    ``first_data_row`` on, so that an output can show dates as the input did.
     """
     from openpyxl.worksheet._reader import WorkSheetParser
 
@@ -220,12 +239,13 @@ def iter_row_values(
                     if (
                         date_formats is not None
                         and index >= first_data_row
-                        and isinstance(value, (dt.date, dt.time))
-                        and column - 1 not in date_formats
+                        and column <= date_width
+                        and (kind := date_kind(value)) is not None
+                        and kind not in date_formats.get(column - 1, {})
                     ):
                         fmt = _number_format(workbook, cell["style_id"])
                         if fmt is not None:
-                            date_formats[column - 1] = fmt
+                            date_formats.setdefault(column - 1, {})[kind] = fmt
             yield tuple(values)
 
 

@@ -18,6 +18,9 @@ from __future__ import annotations
 import json
 import os
 import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from nlp_pipeline import workspace
@@ -27,7 +30,7 @@ from nlp_pipeline.model.format import META
 ENV_MODELS = workspace.ENV_MODELS
 POINTER = "CURRENT"
 DEFAULT = "default"
-_VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,80}$")
+_VERSION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,80}")  # always .fullmatch
 
 
 def source_root() -> Path | None:
@@ -56,7 +59,7 @@ def current_version(root: Path | None = None) -> str:
 
 def version_dir(version: str, root: Path | None = None) -> Path:
     """Directory of a named version; the shipped default falls back to the bundled copy."""
-    if not _VERSION.match(version):
+    if not _VERSION.fullmatch(version):
         raise ModelError(f"版本名不合法: {version!r} (invalid version name)")
     root = root or models_root()
     path = root / version
@@ -74,16 +77,30 @@ def resolve_model(spec: str | os.PathLike | None = None, root: Path | None = Non
     path = Path(spec)
     if path.is_dir():
         return path
-    if _VERSION.match(str(spec)) and (root or models_root()).joinpath(str(spec)).is_dir():
+    if _VERSION.fullmatch(str(spec)) and (root or models_root()).joinpath(str(spec)).is_dir():
         return version_dir(str(spec), root)
     raise ModelError(f"{spec}: 找不到模型目录或版本 (no such model directory or version)")
 
 
 def read_version_meta(path: Path) -> dict:
+    """A version's meta.json, or {} when it is missing or not a JSON object."""
     try:
-        return json.loads((path / META).read_text(encoding="utf-8"))
+        meta = json.loads((path / META).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def gate_verdict(meta: dict) -> bool | None:
+    """Whether a version passed its quality gate: True, False, or None when it never met one
+    (the shipped model, a plain rebuild). Anything but a clean ``true`` counts as failed."""
+    promotion = meta.get("promotion")
+    if promotion is None:
+        return None
+    if not isinstance(promotion, dict) or "gate_passed" not in promotion:
+        return False
+    passed = promotion["gate_passed"]
+    return None if passed is None else passed is True
 
 
 def list_versions(root: Path | None = None) -> list[dict]:
@@ -91,7 +108,11 @@ def list_versions(root: Path | None = None) -> list[dict]:
     root = root or models_root()
     current = current_version(root)
     names = (
-        sorted(p.name for p in root.glob("*") if p.is_dir() and (p / META).is_file())
+        sorted(
+            p.name
+            for p in root.glob("*")
+            if _VERSION.fullmatch(p.name) and p.is_dir() and (p / META).is_file()
+        )
         if root.is_dir()
         else []
     )
@@ -108,7 +129,8 @@ def list_versions(root: Path | None = None) -> list[dict]:
                 "parent": meta.get("parent"),
                 "n_train": meta.get("n_train"),
                 "metrics": meta.get("metrics", {}),
-                "promoted": meta.get("promotion", {}),
+                "promoted": meta["promotion"] if isinstance(meta.get("promotion"), dict) else {},
+                "gate": gate_verdict(meta),
             }
         )
     out.sort(key=lambda v: (v["version"] != DEFAULT, v["created"], v["version"]))
@@ -128,6 +150,7 @@ def set_current(version: str, root: Path | None = None) -> None:
 
 
 HISTORY = "HISTORY.jsonl"
+SWITCH_LOCK = ".switch.lock"
 
 
 def use_version(
@@ -140,8 +163,6 @@ def use_version(
     appended to ``HISTORY.jsonl`` in the models folder (written before ``CURRENT``, so a
     default is never in use without its record) and the record is returned.
     """
-    import datetime as dt
-
     from nlp_pipeline.model.predictor import Predictor
 
     root = root or models_root()
@@ -149,28 +170,94 @@ def use_version(
     meta = read_version_meta(path)
     if not meta:
         raise ModelError(f"{path}: 没有这个模型版本 (no such version)")
-    gate_passed = (meta.get("promotion") or {}).get("gate_passed")
+    gate_passed = gate_verdict(meta)
     if gate_passed is False and not force:
         raise ModelError(
             f"{version}: 该版本未通过质量门槛，如确需使用请加 --force "
             "(the quality gate failed for this version; use --force to switch anyway)"
         )
     Predictor(path)  # refuse a broken or tampered model
-    record = {
-        "at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-        "version": version,
-        "previous": current_version(root),
-        "via": via,
-        "gate_passed": gate_passed,
-        "forced": bool(force and gate_passed is False),
-    }
     root.mkdir(parents=True, exist_ok=True)
-    with open(root / HISTORY, "a", encoding="utf-8") as log:
-        log.write(json.dumps(record, ensure_ascii=False) + "\n")
+    with _switch_lock(root):
+        record = {
+            "at": _now(),
+            "version": version,
+            "previous": current_version(root),
+            "via": via,
+            "gate_passed": gate_passed,
+            "forced": bool(force and gate_passed is False),
+        }
+        _append_history(root, record)
+        try:
+            set_current(version, root)
+        except BaseException as exc:
+            try:  # the record above must not stand for a switch that did not happen
+                _append_history(root, {"at": _now(), "version": version, "failed": str(exc)})
+            except OSError:
+                pass
+            raise
+    return record
+
+
+def _now() -> str:
+    import datetime as dt
+
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def _append_history(root: Path, record: dict) -> None:
+    """One JSON line, on a line of its own even after a line a crash cut short."""
+    path = root / HISTORY
+    with open(path, "a+b") as log:
+        log.seek(0, os.SEEK_END)
+        start = b""
+        if log.tell():
+            log.seek(-1, os.SEEK_END)
+            start = b"" if log.read(1) == b"\n" else b"\n"
+        log.write(start + (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8"))
         log.flush()
         os.fsync(log.fileno())
-    set_current(version, root)
-    return record
+
+
+SWITCH_WAIT_SECONDS = 10.0
+
+
+class _SwitchBusy(ModelError):
+    pass
+
+
+@contextmanager
+def _switch_lock(root: Path) -> Iterator[None]:
+    """One switch of the default at a time (history line and CURRENT together); a second
+    waits up to SWITCH_WAIT_SECONDS, then is refused."""
+    import time
+
+    from nlp_pipeline.io.locks import exclusive_lock
+
+    def busy(holder: dict) -> Exception:
+        return _SwitchBusy(
+            f"另一个进程正在切换默认模型 (another switch of the default model is running: "
+            f"pid {holder.get('pid', '?')})"
+        )
+
+    deadline = time.monotonic() + SWITCH_WAIT_SECONDS
+    while True:
+        try:
+            lock = exclusive_lock(root / SWITCH_LOCK, busy, unwritable_ok=True)
+            lock.__enter__()
+        except _SwitchBusy:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+            continue
+        break
+    try:
+        yield
+    except BaseException:
+        if not lock.__exit__(*sys.exc_info()):
+            raise
+    else:
+        lock.__exit__(None, None, None)
 
 
 def switch_history(root: Path | None = None) -> list[dict]:

@@ -235,8 +235,8 @@ class BatchSummary:
     footer_rows: list[tuple[int, str]] = field(default_factory=list)
     undecodable_lines: int = 0
     warnings: list[str] = field(default_factory=list)
-    date_formats: dict[int, int | str] = field(default_factory=dict)
-    """Input column position → number format of its dates (XLSX input), as written."""
+    date_formats: dict[int, dict[str, int | str]] = field(default_factory=dict)
+    """Input column position → kind of value → number format of its dates (XLSX input)."""
 
     def lines(self) -> list[str]:
         rate = self.rows / self.seconds if self.seconds else 0.0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -475,7 +476,9 @@ def write_classified(conn, job: dict, path: Path, reporter=None) -> None:
     result = job["result"]
     columns = [*result["columns"], REVIEWED_COLUMN]
     total = result["rows"]
-    date_formats = {int(k): v for k, v in result.get("date_formats", {}).items()}
+    date_formats = {
+        int(k): v for k, v in result.get("date_formats", {}).items() if int(k) < len(columns)
+    }
     dated = [columns[i] for i in date_formats]
     layout = XlsxLayout(
         text_columns=(result["text_column"],),
@@ -498,11 +501,20 @@ def write_classified(conn, job: dict, path: Path, reporter=None) -> None:
         writer.write_rows(batch)
 
 
+# Exactly what the JSONL writer makes of a date or a date and time (isoformat, sep " ").
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2}(\.\d{6})?)?")
+_ISO_TIME = re.compile(r"\d{2}:\d{2}:\d{2}(\.\d{6})?")
+
+
 def _as_datetime(value: object) -> object:
-    """An ISO date text back to a datetime; anything else unchanged."""
-    if isinstance(value, str) and value[:4].isdigit():
+    """A date, date and time or time of day as the results file holds it (ISO text), back to
+    what the input had; any other text unchanged."""
+    if isinstance(value, str):
         try:
-            return dt.datetime.fromisoformat(value)
+            if _ISO_DATE.fullmatch(value):
+                return dt.datetime.fromisoformat(value)
+            if _ISO_TIME.fullmatch(value):
+                return dt.time.fromisoformat(value)
         except ValueError:
             pass
     return value

@@ -30,7 +30,7 @@ def test_every_command_is_registered_on_the_real_cli():
     assert cli.get_command(ctx, "report") is report.report
     assert cli.get_command(ctx, "suggest") is curation.suggest
     assert cli.get_command(ctx, "audit") is curation.audit
-    assert set(cli.commands["models"].commands) == {"use", "show"}
+    assert set(cli.commands["models"].commands) == {"use", "show", "history"}
 
 
 def test_registration_does_not_depend_on_import_order():

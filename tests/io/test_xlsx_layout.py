@@ -86,10 +86,60 @@ def test_dates_of_a_csv_input_show_as_yyyy_mm_dd(tmp_path):
     from nlp_pipeline.io.writers import XlsxLayout, open_writer
 
     out = tmp_path / "d.xlsx"
-    with open_writer(out, ["a", "b"], layout=XlsxLayout(date_formats={1: "d/m/yyyy"})) as w:
+    layout = XlsxLayout(date_formats={1: {"date": "d/m/yyyy"}})
+    with open_writer(out, ["a", "b"], layout=layout) as w:
         w.write_rows([{"a": dt.date(2026, 1, 2), "b": dt.date(2026, 1, 2)}])
     row = load_workbook(out).active[2]
     assert [c.number_format for c in row] == ["yyyy-mm-dd", "d/m/yyyy"]
+
+
+def test_a_column_of_mixed_formats_never_hides_a_time_or_a_date(default_model, tmp_path):
+    """The format is kept per kind of value: a plain date's format is not put on a cell
+    with a time of day, and a time-only format is not put on a date."""
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["日期", "时间", "意见"])
+    cells = [
+        (dt.datetime(2026, 7, 1), "yyyy-mm-dd", dt.time(14, 30), "h:mm"),
+        (dt.datetime(2026, 7, 2, 14, 30), "yyyy-mm-dd hh:mm", dt.datetime(2026, 7, 2, 8), "m/d"),
+        (dt.datetime(2026, 7, 3, 9, 5), "m/d/yy h:mm", dt.time(9, 0), "h:mm"),
+    ]
+    for day, day_fmt, clock, clock_fmt in cells:
+        ws.append([day, clock, "派出所民警态度很好"])
+        ws.cell(ws.max_row, 1).number_format = day_fmt
+        ws.cell(ws.max_row, 2).number_format = clock_fmt
+    wb.save(tmp_path / "in.xlsx")
+    out = tmp_path / "out.xlsx"
+    result = CliRunner().invoke(
+        cli, ["classify", str(tmp_path / "in.xlsx"), "-o", str(out), "-q", "--text-column", "意见"]
+    )
+    assert result.exit_code == 0, result.output
+    sheet = load_workbook(out).active
+    formats = [(sheet.cell(r, 1).number_format, sheet.cell(r, 2).number_format) for r in (2, 3, 4)]
+    assert formats == [
+        ("yyyy-mm-dd", "h:mm"),  # each kind: the format of its first cell in the column
+        ("yyyy-mm-dd hh:mm", "m/d"),
+        ("yyyy-mm-dd hh:mm", "h:mm"),
+    ]
+    assert sheet.cell(2, 2).value == dt.time(14, 30)  # a time of day, not the text "14:30:00"
+
+
+def test_serials_before_march_1900_follow_excel(tmp_path):
+    """Excel counts a 1900-02-29 that never was: its serial 1 is 1900-01-01, 61 is 1900-03-01."""
+    from nlp_pipeline.io.writers import open_writer
+
+    out = tmp_path / "d.xlsx"
+    days = [dt.date(1900, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(1899, 12, 1)]
+    with open_writer(out, ["d"]) as w:
+        w.write_rows([{"d": d} for d in days])
+    import re
+    import zipfile
+
+    xml = zipfile.ZipFile(out).read("xl/worksheets/sheet1.xml").decode()
+    assert re.findall(r"<v>(\d+)</v>", xml) == ["1", "59", "61"]
+    assert "1899-12-01" in xml  # before Excel's first day: kept as text
 
 
 def test_chinese_headers_in_xlsx(default_model, tmp_path):

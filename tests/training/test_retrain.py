@@ -190,6 +190,8 @@ def test_gate_blocks_a_deliberately_mislabelled_file(default_model, corpus, mode
     assert forced.exit_code == 0 and "forced" in forced.output, forced.output
     assert current_version(models_root) == out.version
     assert runner.invoke(cli, ["models", "use", "default"]).exit_code == 0
+    listing = runner.invoke(cli, ["models", "history"]).output
+    assert f"default → {out.version}  via cli  强制 forced" in listing
     history = switch_history()
     assert [(h["version"], h["previous"], h["forced"], h["via"]) for h in history] == [
         (out.version, "default", True, "cli"),

@@ -508,3 +508,28 @@ def test_the_report_counts_the_corrected_labels(client, web_config, sheet):
             headers={"X-CSRF-Token": token},
         )
     assert inquiry_count() == before + 2
+
+
+def test_a_date_right_of_the_header_does_not_break_the_download(client, web_config, tmp_path):
+    """A stray date beyond the header's columns makes that row an error row (as in the CLI);
+    the classified .xlsx still downloads, and a text that looks like a date stays text."""
+    import datetime as dt
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["日期", "意见内容"])
+    ws.append([dt.datetime(2026, 7, 1, 14, 30), "晚上小区里经常有人偷电动车"])
+    ws.append(["20260701", "交警在路口指挥交通很辛苦"])
+    ws.append([dt.datetime(2026, 7, 3), "派出所办事效率高"])
+    ws["Z4"] = dt.datetime(2026, 7, 4)
+    for row in (2, 4):
+        ws.cell(row, 1).number_format = "yyyy/m/d h:mm"
+    path = tmp_path / "stray.xlsx"
+    wb.save(path)
+    job_id = classify(client, web_config, path)
+    response = download(client, web_config, f"/jobs/{job_id}/files/classified.xlsx")
+    assert response.status_code == 200
+    rows = read_xlsx(response.data)
+    assert rows[0]["日期"] == dt.datetime(2026, 7, 1, 14, 30)
+    assert rows[1]["日期"] == "20260701"  # text in the input, text in the download
+    assert rows[2]["error"]  # the stray cell's row

@@ -66,16 +66,19 @@ def start_retrain():
 @bp.post("/models/use")
 def use_version():
     """Make a version the default, as ``opinions models use``; a failed gate needs "force"."""
-    from nlp_pipeline.model.registry import read_version_meta, use_version, version_dir
+    from nlp_pipeline.model.registry import (
+        gate_verdict,
+        read_version_meta,
+        use_version,
+        version_dir,
+    )
 
     version = request.form.get("version", "")
     try:
         meta = read_version_meta(version_dir(version))
         if not meta:
             abort(404, f"没有这个模型版本 (no such version): {version}")
-        if (meta.get("promotion") or {}).get("gate_passed") is False and not request.form.get(
-            "force"
-        ):
+        if gate_verdict(meta) is False and not request.form.get("force"):
             abort(
                 409,
                 "该版本未通过质量门槛；如确需使用，请勾选“强制”(the gate failed; tick force, "
@@ -84,6 +87,8 @@ def use_version():
         use_version(version, force=bool(request.form.get("force")), via="web")
     except OpinionsError as exc:
         abort(400, str(exc))
+    except OSError as exc:  # the models folder cannot be written (permissions, disk full …)
+        abort(500, f"无法切换默认模型 (cannot switch the default model): {exc.strerror or exc}")
     flash(f"默认模型已切换为 {version} (default model is now {version})")
     back = request.form.get("back", "")
     if len(back) == 32 and all(c in "0123456789abcdef" for c in back):
