@@ -15,7 +15,9 @@ What lives where::
     <workspace>/
       models/                 model versions made by `opinions train`
         CURRENT               one line: the default version (absent = "default")
+        HISTORY.jsonl         every switch of the default (`opinions models history`)
         .train.lock           present while a training runs
+        .switch.lock          present while the default is being switched
         <version>/            meta.json, features.json, weights.npz, pipeline.joblib, MODEL_CARD.md
       corpora/                the training corpus
         train.jsonl, test.jsonl   the base corpus (a copy of the one shipped in the package,
