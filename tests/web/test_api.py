@@ -365,6 +365,11 @@ def test_retrain_with_corrections_then_promote_and_roll_back(client, web_config,
 
     history = [(h["version"], h["via"], h["forced"]) for h in switch_history()]
     assert history == [(version, "web", not outcome["gate_passed"]), ("default", "web", False)]
+    page = client.get("/models").get_data(as_text=True)
+    switches = page.split('id="switches"')[1].split("</table>")[0]
+    to = re.findall(r"<td><code>([^<]*)</code></td><td>web</td>", switches)
+    assert to == ["default", version]  # newest first
+    assert ("强制 forced" in switches) is (not outcome["gate_passed"])
 
 
 def _rows(*args, **kwargs):

@@ -35,12 +35,13 @@ SHOWN_FIELDS = {
 
 @bp.get("/models")
 def models_page():
-    from nlp_pipeline.model.registry import list_versions
+    from nlp_pipeline.model.registry import list_versions, switch_history
 
     return render_template(
         "models.html",
         page="models",
         versions=list_versions(),
+        switches=switch_history()[-10:][::-1],  # the last ten, newest first
         headline=HEADLINE,
         corrections=results.count_corrections(conn()),
         trainings=results.recent_jobs(conn(), "retrain", 10),
