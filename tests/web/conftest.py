@@ -110,10 +110,8 @@ def upload(client, path: Path, name: str | None = None, token: str | None = None
         )
 
 
-def classify(client, config, path: Path, **form) -> str:
-    """Upload, start and run a classification in this process; return the job id."""
-    from nlp_pipeline.web.jobs import run_pending
-
+def start(client, path: Path, **form) -> tuple[str, str]:
+    """Upload and queue a classification (not run yet); return the job and upload ids."""
     token = csrf_of(client)
     info = upload(client, path, token=token).get_json()
     assert "id" in info, info
@@ -122,7 +120,14 @@ def classify(client, config, path: Path, **form) -> str:
         data={"upload_id": info["id"], "csrf_token": token, **form},
     )
     assert response.status_code == 303, response.get_data(as_text=True)
-    job_id = response.headers["Location"].rsplit("/", 1)[-1]
+    return response.headers["Location"].rsplit("/", 1)[-1], info["id"]
+
+
+def classify(client, config, path: Path, **form) -> str:
+    """Upload, start and run a classification in this process; return the job id."""
+    from nlp_pipeline.web.jobs import run_pending
+
+    job_id, _upload = start(client, path, **form)
     run_pending(config)
     return job_id
 

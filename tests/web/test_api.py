@@ -20,6 +20,7 @@ from .conftest import (
     csrf_of,
     download,
     sheet_texts,
+    start,
     upload,
     write_sheet,
 )
@@ -259,25 +260,13 @@ def test_report_downloads(client, web_config, sheet):
 
 
 def test_download_before_the_job_is_done(client, web_config, sheet):
-    token = csrf_of(client)
-    info = upload(client, sheet, token=token).get_json()
-    job_id = client.post(
-        "/jobs",
-        data={"upload_id": info["id"], "csrf_token": token},
-        headers={"Accept": "application/json"},
-    ).get_json()["id"]
+    job_id, _upload = start(client, sheet)
     assert client.get(f"/jobs/{job_id}/files/classified.xlsx").status_code == 409
 
 
 def test_failed_job_shows_its_error(client, web_config, sheet):
-    token = csrf_of(client)
-    info = upload(client, sheet, token=token).get_json()
-    job_id = client.post(
-        "/jobs",
-        data={"upload_id": info["id"], "csrf_token": token},
-        headers={"Accept": "application/json"},
-    ).get_json()["id"]
-    (web_config.folder("uploads") / f"{info['id']}.xlsx").write_bytes(b"PK\x03\x04broken")
+    job_id, upload_id = start(client, sheet)
+    (web_config.folder("uploads") / f"{upload_id}.xlsx").write_bytes(b"PK\x03\x04broken")
     jobs.run_pending(web_config)
     status = client.get(f"/api/jobs/{job_id}").get_json()
     assert status["status"] == "failed" and status["error"]
