@@ -14,16 +14,14 @@ import json
 import sys
 from collections import Counter
 
-TOPICS = [
-    "team_building",
-    "serving_economy",
-    "law_enforcement",
-    "public_order",
-    "traffic",
-    "outside_remit",
-]
-STANCES = ["praise", "criticism", "suggestion", "inquiry"]
-REGISTERS = ["letter", "hotline", "form", "social", "thanks", "spoken", "no_opinion"]
+from assemble import REGISTERS as OPINION_REGISTERS  # the registers the assembler accepts
+
+from nlp_pipeline.taxonomy import STANCES as STANCE_NAMES
+from nlp_pipeline.taxonomy import TOPICS as TOPIC_NAMES
+
+TOPICS = list(TOPIC_NAMES)
+STANCES = list(STANCE_NAMES)
+REGISTERS = [*sorted(OPINION_REGISTERS), "no_opinion"]
 CUES = {
     "suggestion": ["建议", "能否", "能不能"],
     "praise": ["感谢", "谢谢"],
