@@ -18,9 +18,8 @@ from __future__ import annotations
 import json
 import os
 import re
-import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 from nlp_pipeline import workspace
@@ -153,6 +152,14 @@ HISTORY = "HISTORY.jsonl"
 SWITCH_LOCK = ".switch.lock"
 
 
+class NoSuchVersion(ModelError):
+    """No model version of that name in the models folder."""
+
+
+class GateFailed(ModelError):
+    """The version's quality gate failed and the switch was not forced."""
+
+
 def use_version(
     version: str, *, force: bool = False, via: str = "cli", root: Path | None = None
 ) -> dict:
@@ -169,10 +176,10 @@ def use_version(
     path = version_dir(version, root)
     meta = read_version_meta(path)
     if not meta:
-        raise ModelError(f"{path}: 没有这个模型版本 (no such version)")
+        raise NoSuchVersion(f"{path}: 没有这个模型版本 (no such version)")
     gate_passed = gate_verdict(meta)
     if gate_passed is False and not force:
-        raise ModelError(
+        raise GateFailed(
             f"{version}: 该版本未通过质量门槛，如确需使用请加 --force "
             "(the quality gate failed for this version; use --force to switch anyway)"
         )
@@ -241,23 +248,16 @@ def _switch_lock(root: Path) -> Iterator[None]:
         )
 
     deadline = time.monotonic() + SWITCH_WAIT_SECONDS
-    while True:
-        try:
-            lock = exclusive_lock(root / SWITCH_LOCK, busy, unwritable_ok=True)
-            lock.__enter__()
-        except _SwitchBusy:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.05)
-            continue
-        break
-    try:
+    with ExitStack() as held:
+        while True:
+            try:
+                held.enter_context(exclusive_lock(root / SWITCH_LOCK, busy, unwritable_ok=True))
+                break
+            except _SwitchBusy:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
         yield
-    except BaseException:
-        if not lock.__exit__(*sys.exc_info()):
-            raise
-    else:
-        lock.__exit__(None, None, None)
 
 
 def switch_history(root: Path | None = None) -> list[dict]:

@@ -67,25 +67,19 @@ def start_retrain():
 @bp.post("/models/use")
 def use_version():
     """Make a version the default, as ``opinions models use``; a failed gate needs "force"."""
-    from nlp_pipeline.model.registry import (
-        gate_verdict,
-        read_version_meta,
-        use_version,
-        version_dir,
-    )
+    from nlp_pipeline.model.registry import GateFailed, NoSuchVersion, use_version
 
     version = request.form.get("version", "")
     try:
-        meta = read_version_meta(version_dir(version))
-        if not meta:
-            abort(404, f"没有这个模型版本 (no such version): {version}")
-        if gate_verdict(meta) is False and not request.form.get("force"):
-            abort(
-                409,
-                "该版本未通过质量门槛；如确需使用，请勾选“强制”(the gate failed; tick force, "
-                "as with --force)",
-            )
         use_version(version, force=bool(request.form.get("force")), via="web")
+    except NoSuchVersion:
+        abort(404, f"没有这个模型版本 (no such version): {version}")
+    except GateFailed:
+        abort(
+            409,
+            "该版本未通过质量门槛；如确需使用，请勾选“强制”(the gate failed; tick force, "
+            "as with --force)",
+        )
     except OpinionsError as exc:
         abort(400, str(exc))
     except OSError as exc:  # the models folder cannot be written (permissions, disk full …)
