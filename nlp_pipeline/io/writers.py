@@ -620,6 +620,7 @@ class _XlsxSink(_Sink):
 
 
 _EXCEL_EPOCH = dt.datetime(1899, 12, 30)
+_EXCEL_FIRST_DAY = dt.datetime(1900, 1, 1)  # serial 1
 _EXCEL_LEAP_BUG = dt.datetime(1900, 3, 1)  # Excel counts a 1900-02-29 that never was
 _DEFAULT_DATE_XF = {"date": 3, "datetime": 4, "time": 6}
 
@@ -630,14 +631,12 @@ def _excel_serial(value: dt.date | dt.time) -> float | int | None:
     if isinstance(value, dt.time):
         seconds = value.hour * 3600 + value.minute * 60 + value.second
         return (seconds + value.microsecond / 1e6) / 86400
-    if not isinstance(value, dt.datetime):
-        value = dt.datetime(value.year, value.month, value.day)
-        if value < dt.datetime(1900, 1, 1):
-            return None
-        return (value - _EXCEL_EPOCH).days - (value < _EXCEL_LEAP_BUG)
-    if value < dt.datetime(1900, 1, 1):
+    stamp = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+    if stamp < _EXCEL_FIRST_DAY:
         return None
-    return (value - _EXCEL_EPOCH).total_seconds() / 86400 - (value < _EXCEL_LEAP_BUG)
+    since = stamp - _EXCEL_EPOCH
+    days = since.total_seconds() / 86400 if isinstance(value, dt.datetime) else since.days
+    return days - (stamp < _EXCEL_LEAP_BUG)
 
 
 _XLSX_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
